@@ -1,0 +1,169 @@
+"""The data catalog: every artifact's path, schema, and atomic read/write.
+
+Stages never hard-code a file name or a column list; they ask this module. Tables
+are validated when read, so a stage fails with one clear line (what is missing and
+which command makes it) instead of a KeyError deep inside pandas. Every write goes
+to a temporary file in the same folder and is then renamed over the target, so an
+interrupted run never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+class ArtifactError(RuntimeError):
+    """An artifact is missing or does not match its schema."""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    filename: str
+    columns: dict[str, str]  # column -> pandas dtype
+    made_by: str  # the command that writes it, for error messages
+    extra_columns: bool = False  # True: other columns (e.g. metadata fields) may follow
+
+    def path(self, out_dir: Path) -> Path:
+        return Path(out_dir) / self.filename
+
+
+# One row per conversation turn. `text` is the original wording (for quotes),
+# `clean_text` has filler removed (for analysis).
+TURNS = TableSpec(
+    name="turns",
+    filename="turns.parquet",
+    columns={
+        "interview_id": "string",
+        "turn_index": "Int64",
+        "speaker": "string",
+        "role": "string",  # interviewer | interviewee | note
+        "text": "string",
+        "clean_text": "string",
+        "is_backchannel": "boolean",
+        "start": "Float64",  # seconds from the start of the recording, when known
+        "end": "Float64",
+        "heading": "string",  # the heading in force in typed notes ("## Past")
+        "source_file": "string",  # path relative to the raw folder
+        "source_line": "Int64",  # 1-based line (paragraph for .docx, row for .csv)
+        "source_page": "Int64",  # PDF page, 1-based
+        "language": "string",
+        "in_main_language": "boolean",
+    },
+    made_by="insights ingest RAW_DIR",
+)
+
+# One row per conversation; metadata fields (front matter, metadata.csv, folder)
+# follow the fixed columns under their own names.
+INTERVIEWS = TableSpec(
+    name="interviews",
+    filename="interviews.parquet",
+    columns={
+        "interview_id": "string",
+        "source_file": "string",
+        "folder": "string",
+        "format": "string",
+        "language": "string",
+        "language_confidence": "Float64",
+        "in_main_language": "boolean",
+        "n_turns": "Int64",
+        "n_words": "Int64",
+        "n_words_interviewee": "Int64",
+        "speakers": "string",
+        "interviewer": "string",
+        "role_method": "string",
+        "metadata_json": "string",
+    },
+    made_by="insights ingest RAW_DIR",
+    extra_columns=True,
+)
+
+MANIFEST = "manifest.json"
+EFFECTIVE_CONFIG = "config.json"
+TABLES = {spec.name: spec for spec in (TURNS, INTERVIEWS)}
+
+
+def conform(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """Return ``df`` with the spec's columns first, cast to the spec's dtypes."""
+    missing = [c for c in spec.columns if c not in df.columns]
+    if missing:
+        raise ArtifactError(f"{spec.filename}: missing column(s) {', '.join(missing)}")
+    ordered = list(spec.columns)
+    if spec.extra_columns:
+        ordered += [c for c in df.columns if c not in spec.columns]
+    out = df[ordered].copy()
+    for col, dtype in spec.columns.items():
+        try:
+            out[col] = out[col].astype(dtype)
+        except (TypeError, ValueError) as exc:
+            raise ArtifactError(f"{spec.filename}: column {col!r} is not {dtype}: {exc}") from exc
+    return out.reset_index(drop=True)
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` on success."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_table(df: pd.DataFrame, spec: TableSpec, out_dir: Path) -> Path:
+    table = conform(df, spec)
+    target = spec.path(out_dir)
+    with atomic_path(target) as tmp:
+        table.to_parquet(tmp, index=False)
+    return target
+
+
+def read_table(spec: TableSpec, out_dir: Path) -> pd.DataFrame:
+    path = spec.path(out_dir)
+    if not path.is_file():
+        raise ArtifactError(f"{path} is missing: run `{spec.made_by}` first")
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types
+        raise ArtifactError(f"{path} cannot be read ({exc}); run `{spec.made_by}` again") from exc
+    try:
+        return conform(df, spec)
+    except ArtifactError as exc:
+        raise ArtifactError(f"{path}: {exc}; run `{spec.made_by}` again") from None
+
+
+def write_json(data: Any, target: Path) -> Path:
+    with atomic_path(Path(target)) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+    return Path(target)
+
+
+def write_text(text: str, target: Path) -> Path:
+    with atomic_path(Path(target)) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(target)
+
+
+def read_json(target: Path, made_by: str) -> Any:
+    target = Path(target)
+    if not target.is_file():
+        raise ArtifactError(f"{target} is missing: run `{made_by}` first")
+    try:
+        return json.loads(target.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ArtifactError(f"{target} is not valid JSON ({exc}); run `{made_by}` again") from exc

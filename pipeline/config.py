@@ -1,0 +1,133 @@
+"""One typed configuration for every stage.
+
+Precedence (lowest to highest): built-in defaults, a YAML file (``insights.yaml``
+in the working directory, or ``--config FILE``), then ``--set key=value`` overrides
+on the command line. Every stage receives the same :class:`Config` object and the
+effective configuration is written next to the outputs, so a result can always be
+traced back to the settings that produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+DEFAULT_CONFIG_FILE = "insights.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration file or override is invalid; the message says where."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class IngestConfig(_Section):
+    max_file_mb: float = Field(50.0, gt=0, description="Skip files larger than this.")
+    max_docx_uncompressed_mb: float = Field(
+        200.0, gt=0, description="Refuse .docx files that unpack to more than this."
+    )
+    max_docx_ratio: float = Field(
+        100.0, gt=1, description="Refuse .docx files whose unpacked/packed size ratio exceeds this (zip bombs)."
+    )
+    interviewer_names: list[str] = Field(
+        default_factory=list,
+        description="Speaker names that are always the interviewer (e.g. your own name).",
+    )
+    extra_fillers: list[str] = Field(
+        default_factory=list, description="Extra filler words or phrases to remove from cleaned text."
+    )
+    languages: list[str] = Field(
+        default_factory=lambda: ["en", "fr", "es", "de", "pt", "it", "nl", "zh", "ja", "ru", "pl", "sv"],
+        description="ISO 639-1 codes the language detector chooses among.",
+    )
+    main_language: str | None = Field(
+        None, description="Language of the corpus; default: the language with the most words."
+    )
+
+
+class Config(_Section):
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True)
+
+
+def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = tree
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"--set {dotted}: '{part}' is not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``key.sub=value``; the value is read as YAML so ``5``, ``true`` and ``[a, b]`` work."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: expected KEY=VALUE, e.g. --set ingest.max_file_mb=10")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key:
+        raise ConfigError(f"--set {text!r}: empty key")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def _describe_errors(err: ValidationError, origin: str) -> str:
+    lines = []
+    for e in err.errors():
+        where = ".".join(str(p) for p in e["loc"])
+        msg = "unknown setting" if e["type"] == "extra_forbidden" else e["msg"]
+        lines.append(f"{origin}: {where}: {msg}")
+    return "\n".join(lines)
+
+
+def load_config(path: Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Build the effective configuration.
+
+    ``path=None`` reads ``insights.yaml`` from the working directory when it exists.
+    """
+    tree: dict[str, Any] = {}
+    origin = "defaults"
+    if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        path = Path(DEFAULT_CONFIG_FILE)
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark is not None else ""
+            raise ConfigError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of sections, got {type(loaded).__name__}")
+        tree = loaded
+        origin = str(path)
+    try:
+        Config.model_validate(tree)
+    except ValidationError as exc:
+        raise ConfigError(_describe_errors(exc, origin)) from None
+    for item in overrides:
+        key, value = parse_override(item)
+        _set_dotted(tree, key, value)
+    try:
+        return Config.model_validate(tree)
+    except ValidationError as exc:
+        raise ConfigError(_describe_errors(exc, "--set")) from None

@@ -1,0 +1,35 @@
+"""Offline language detection per conversation (lingua, no network)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+UNDETERMINED = "und"
+_SAMPLE_CHARS = 4000
+
+
+@lru_cache(maxsize=4)
+def _detector(codes: tuple[str, ...]):
+    languages = []
+    for code in codes:
+        try:
+            languages.append(Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())))
+        except (AttributeError, ValueError):
+            raise ValueError(f"ingest.languages: unknown ISO 639-1 code {code!r}") from None
+    if len(languages) < 2:
+        raise ValueError("ingest.languages: give at least two languages to choose among")
+    return LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+def detect_language(text: str, codes: list[str] | tuple[str, ...]) -> tuple[str, float]:
+    """Return (ISO 639-1 code, confidence 0..1); ``und`` when there is too little text."""
+    sample = " ".join(text.split())[:_SAMPLE_CHARS]
+    if len(sample) < 20:
+        return UNDETERMINED, 0.0
+    values = _detector(tuple(codes)).compute_language_confidence_values(sample)
+    if not values:
+        return UNDETERMINED, 0.0
+    best = values[0]
+    return best.language.iso_code_639_1.name.lower(), round(float(best.value), 4)

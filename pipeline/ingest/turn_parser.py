@@ -1,0 +1,215 @@
+"""Lines of typed notes or transcripts -> speaker turns.
+
+Recognises the label shapes people actually use (``Maria:``, ``Interviewer 1 :``,
+``**Maria:**``, ``[00:12:03] Maria:``, ``Q:``/``A:``, Otter's ``Maria  0:03`` header
+line), joins continuation lines to the current turn, and keeps headings
+(``## Past``, ``Future:``) as context instead of text. Files without any speaker
+label are typed notes: each paragraph or bullet becomes its own turn.
+
+A word followed by a colon is only a speaker when the document uses it as one more
+than once (or it is a role word such as ``Interviewer`` or carries a timestamp), so
+``Context: met at a meetup`` in a note does not invent a speaker called Context.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .model import RawTurn
+
+TIMESTAMP = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+_NAME = r"[^\W\d_][\w.'’\-]*(?:[ \t]+[\w.'’\-]+){0,3}"
+
+_LABEL_RE = re.compile(
+    rf"""^[ \t]*
+    (?:[\[(](?P<ts1>{TIMESTAMP})[\])][ \t]*[-–—]?[ \t]*   # [00:12:03] Maria:
+      |(?P<ts0>{TIMESTAMP})[ \t]+[-–—]?[ \t]*)?          # 00:12:03 Maria:
+    (?:\*\*|__)?
+    (?P<name>{_NAME}?)
+    [ \t]*(?:[\[(](?P<ts2>{TIMESTAMP})[\])])?[ \t]*        # Maria (00:12:03):
+    (?:\*\*|__)?[ \t]*
+    :
+    (?:\*\*|__)?
+    (?:[ \t]+|$)(?P<rest>.*)$""",
+    re.X | re.S,
+)
+# Otter-style header: the speaker and a timestamp alone on a line, words below.
+_HEADER_RE = re.compile(rf"^[ \t]*(?P<name>{_NAME})[ \t]+(?P<ts>{TIMESTAMP})[ \t]*$")
+_MD_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(?P<h>.+?)[ \t#]*$")
+_BOLD_LINE_RE = re.compile(r"^[ \t]*(?:\*\*|__)(?P<h>[^*_\n].*?)(?:\*\*|__)[ \t]*:?[ \t]*$")
+_COLON_LINE_RE = re.compile(r"^[ \t]*(?P<h>[^:\n]{1,60}):[ \t]*$")
+_BULLET_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>[-*•+‣◦]|\d{1,3}[.)])[ \t]+(?P<rest>.*)$")
+
+ROLE_WORDS = re.compile(
+    r"^(?:interviewer|interviewee|q|a|host|guest|moderator|participant|respondent|researcher|"
+    r"speaker|candidate|expert|mentor|mentee|customer|user|me|i)[ \t]*\d*$",
+    re.I,
+)
+# Words that head a section of notes, never a person.
+HEADING_WORDS = frozenset(
+    """past present future background now next later today before after then context summary
+    notes note agenda date time location place todo action actions key points takeaways takeaway
+    lessons lesson advice questions question answers topic topics title subject quote quotes
+    update tip tips example examples source sources re fyi edit ps nb http https www mailto
+    part section intro introduction outro conclusion conclusions follow-up followup misc other
+    pros cons goals goal plans plan current history education career work clients pricing""".split()
+)
+_PARTICLES = {"de", "da", "del", "della", "der", "den", "van", "von", "la", "le", "du", "dos", "bin", "al", "el", "y"}
+
+
+@dataclass
+class Line:
+    text: str
+    number: int | None = None  # 1-based line (or paragraph) number in the source
+    page: int | None = None
+
+
+@dataclass
+class ParseResult:
+    turns: list[RawTurn]
+    headings: list[str] = field(default_factory=list)  # raw heading lines, in order
+    labelled: bool = False
+
+
+@dataclass
+class _Label:
+    name: str
+    key: str
+    rest: str
+    start: float | None
+    raw: str
+    header_only: bool = False
+
+
+def parse_timestamp(text: str | None) -> float | None:
+    """``01:02:03.5`` / ``02:03`` / ``1:02:03,500`` -> seconds."""
+    if not text:
+        return None
+    parts = text.replace(",", ".").split(":")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        return None
+    seconds = 0.0
+    for value in values:
+        seconds = seconds * 60 + value
+    return seconds
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _plausible_name(name: str) -> bool:
+    words = name.split()
+    if not words or len(words) > 4 or len(name) > 40:
+        return False
+    for word in words:
+        if word.isdigit() or word.casefold() in _PARTICLES:
+            continue
+        if word[0].islower() or not word[0].isalpha():
+            return False
+    return True
+
+
+def match_label(text: str) -> _Label | None:
+    if _BULLET_RE.match(text) and not text.lstrip().startswith("**"):
+        return None
+    m = _LABEL_RE.match(text)
+    if m:
+        name = " ".join(m.group("name").split())
+        if _plausible_name(name):
+            ts = m.group("ts1") or m.group("ts0") or m.group("ts2")
+            rest = m.group("rest")
+            return _Label(name, _name_key(name), rest, parse_timestamp(ts), text[: len(text) - len(rest)])
+    m = _HEADER_RE.match(text)
+    if m and _plausible_name(m.group("name")):
+        name = " ".join(m.group("name").split())
+        return _Label(name, _name_key(name), "", parse_timestamp(m.group("ts")), text, header_only=True)
+    return None
+
+
+def _is_heading_word(key: str) -> bool:
+    return all(w in HEADING_WORDS for w in re.split(r"[ \t]+", key) if not w.isdigit())
+
+
+def accepted_speakers(labels: Iterable[_Label | None]) -> set[str]:
+    found = [lab for lab in labels if lab is not None]
+    counts = Counter(lab.key for lab in found)
+    timed = {lab.key for lab in found if lab.start is not None}
+    accepted = set()
+    for key, count in counts.items():
+        if key in timed:
+            accepted.add(key)
+        elif _is_heading_word(key):
+            continue
+        elif count >= 2 or ROLE_WORDS.match(key):
+            accepted.add(key)
+    return accepted
+
+
+def _heading(text: str, labelled: bool) -> str | None:
+    m = _MD_HEADING_RE.match(text)
+    if m:
+        return m.group("h").strip("*_ ").strip()
+    m = _BOLD_LINE_RE.match(text)
+    if m and len(m.group("h").split()) <= 10:
+        return m.group("h").strip().rstrip(":").strip()
+    m = _COLON_LINE_RE.match(text)
+    if m and len(m.group("h").split()) <= 8 and not _BULLET_RE.match(text):
+        heading = m.group("h").strip().strip("*_").strip()
+        if not labelled or _is_heading_word(_name_key(heading)):
+            return heading
+    if not labelled and not _BULLET_RE.match(text):
+        stripped = text.strip()
+        if stripped.endswith("?") and len(stripped.split()) <= 12:
+            return stripped
+    return None
+
+
+def parse_lines(lines: list[Line]) -> ParseResult:
+    labels = [match_label(line.text) for line in lines]
+    accepted = accepted_speakers(labels)
+    labelled = bool(accepted)
+    result = ParseResult(turns=[], labelled=labelled)
+    current: RawTurn | None = None
+    heading: str | None = None
+
+    def start_turn(speaker: str | None, text: str, line: Line, start: float | None = None, raw: str = "") -> RawTurn:
+        turn = RawTurn(speaker=speaker, text=text, line=line.number, page=line.page, start=start,
+                       heading=heading, label=raw)
+        result.turns.append(turn)
+        return turn
+
+    for line, label in zip(lines, labels):
+        stripped = line.text.strip()
+        if not stripped:
+            if not labelled:
+                current = None
+            continue
+        if label is not None and label.key in accepted:
+            current = start_turn(label.name, label.rest.strip(), line, label.start, label.raw)
+            continue
+        found = _heading(line.text, labelled)
+        if found is not None:
+            heading = found
+            result.headings.append(stripped)
+            current = None
+            continue
+        bullet = _BULLET_RE.match(line.text)
+        if not labelled and bullet:
+            marker = bullet.group("marker")
+            text = bullet.group("rest").strip() if not marker[0].isdigit() else stripped
+            current = start_turn(None, text, line, raw=marker if not marker[0].isdigit() else "")
+        elif current is None:
+            current = start_turn(None, stripped, line)
+        else:
+            current.text = f"{current.text}\n{stripped}" if current.text else stripped
+    return result
+
+
+def parse_text(text: str, first_line: int = 1) -> ParseResult:
+    return parse_lines([Line(t, i) for i, t in enumerate(text.split("\n"), start=first_line)])
