@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 _DISFLUENCIES = r"u+h+|u+m+|u+h+m+|e+r+m+|e+h+|h+m+|m+h+m+|m+m+|mm-hmm|mm-hm|mhm|uh-huh|uh-uh|hm+"
 # Always noise, wherever they occur.
-_DISFLUENCY_RE = re.compile(rf"(?<![\w'-])(?:{_DISFLUENCIES})(?![\w'-])[,.…]*", re.I)
+_DISFLUENCY_RE = re.compile(rf"(?:,\s*)?(?<![\w'-])(?:{_DISFLUENCIES})(?![\w'-])[,.…]*", re.I)
 # Discourse fillers, removed only when set off by punctuation or at a clause start.
 _SET_OFF = r"you know|i mean|like|you see|sort of|kind of|basically"
 _SET_OFF_RE = re.compile(rf"(?:(?<=[,;:.!?—–])|^)\s*(?:{_SET_OFF})\s*(?:,|(?=[.!?;—–])|$)", re.I | re.M)
@@ -39,7 +39,8 @@ def _filler_re(extra: Iterable[str]) -> re.Pattern[str] | None:
 
 def clean_text(text: str, extra_fillers: Iterable[str] = ()) -> str:
     out = text.replace("**", "").replace("__", "")
-    out = _DISFLUENCY_RE.sub(" ", out)
+    # "physics, uh." keeps its full stop; a filler that is a whole sentence ("Um.") goes entirely.
+    out = _DISFLUENCY_RE.sub(lambda m: ". " if m.group(0).startswith(",") and "." in m.group(0) else " ", out)
     extra = _filler_re(extra_fillers)
     if extra is not None:
         out = extra.sub(" ", out)

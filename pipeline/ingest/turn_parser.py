@@ -170,6 +170,16 @@ def _heading(text: str, labelled: bool) -> str | None:
     return None
 
 
+def _answers_question(label: _Label, current: RawTurn | None) -> bool:
+    return (
+        current is not None
+        and current.speaker is not None
+        and current.text.rstrip().endswith("?")
+        and not _is_heading_word(label.key)
+        and not label.header_only
+    )
+
+
 def parse_lines(lines: list[Line]) -> ParseResult:
     labels = [match_label(line.text) for line in lines]
     accepted = accepted_speakers(labels)
@@ -190,6 +200,8 @@ def parse_lines(lines: list[Line]) -> ParseResult:
             if not labelled:
                 current = None
             continue
+        if label is not None and label.key not in accepted and _answers_question(label, current):
+            accepted.add(label.key)  # someone who speaks once, right after a question
         if label is not None and label.key in accepted:
             current = start_turn(label.name, label.rest.strip(), line, label.start, label.raw)
             continue
