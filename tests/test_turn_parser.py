@@ -194,3 +194,9 @@ def test_turn_lines_are_increasing_and_point_at_their_text(lines):
     for turn in result.turns:
         anchor = (turn.label.strip() or turn.text.split("\n")[0]).strip()
         assert anchor in source[turn.line - 1]
+
+
+def test_a_single_exchange_is_still_two_speakers():
+    assert speakers_and_texts("Sam: How did you start?\nBen: With small projects on Upwork.") == [
+        ("Sam", "How did you start?"), ("Ben", "With small projects on Upwork."),
+    ]

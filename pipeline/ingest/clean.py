@@ -30,6 +30,14 @@ _BACKCHANNEL_WORDS = frozenset(
 )
 
 
+# Transcriber annotations: "[laughs]", "(inaudible 00:12:03)", "[crosstalk]".
+STAGE_DIRECTION_RE = re.compile(
+    r"[\[(](?:laugh\w*|chuckl\w*|crosstalk|inaudible|unintelligible|pause\w*|silence|music|noise|cough\w*|"
+    r"sigh\w*|overlapping|background noise|audio cuts? out|cross-?talk)[^\])]{0,40}[\])]",
+    re.I,
+)
+
+
 def _filler_re(extra: Iterable[str]) -> re.Pattern[str] | None:
     words = [re.escape(w.strip()) for w in extra if w.strip()]
     if not words:
@@ -38,7 +46,7 @@ def _filler_re(extra: Iterable[str]) -> re.Pattern[str] | None:
 
 
 def clean_text(text: str, extra_fillers: Iterable[str] = ()) -> str:
-    out = text.replace("**", "").replace("__", "")
+    out = STAGE_DIRECTION_RE.sub(" ", text.replace("**", "").replace("__", ""))
     # "physics, uh." keeps its full stop; a filler that is a whole sentence ("Um.") goes entirely.
     out = _DISFLUENCY_RE.sub(lambda m: ". " if m.group(0).startswith(",") and "." in m.group(0) else " ", out)
     extra = _filler_re(extra_fillers)

@@ -23,15 +23,29 @@ def _shape(line: str) -> str:
     return re.sub(r"\d+", "#", " ".join(line.split()).casefold())
 
 
-def strip_page_furniture(pages: list[list[str]]) -> list[list[str]]:
-    """Drop page numbers and lines repeated at the same edge of most pages."""
+def strip_page_furniture(pages: list[list[str]]) -> list[list[tuple[int, str]]]:
+    """Drop page numbers and lines repeated at the same edge of most pages.
+
+    Returns, per page, the kept lines with their 1-based line number on the page as
+    printed, so quotes still point at the right line. A line that looks like a speaker
+    turn ("Sam: Okay.") is furniture only when it is on every page: short turns do
+    repeat near page edges.
+    """
+    from .turn_parser import match_label
+
     counts: Counter[str] = Counter()
+    turn_like: set[str] = set()
     for lines in pages:
         content = [ln for ln in lines if ln.strip()]
-        edges = set(map(_shape, content[:_EDGE])) | set(map(_shape, content[-_EDGE:]))
-        counts.update(edges)
+        edge_lines = content[:_EDGE] + content[-_EDGE:]
+        counts.update({_shape(ln) for ln in edge_lines})
+        turn_like.update(_shape(ln) for ln in edge_lines if match_label(ln) is not None)
     threshold = max(2, (len(pages) + 1) // 2)
-    repeated = {shape for shape, n in counts.items() if n >= threshold} if len(pages) > 1 else set()
+    repeated = set()
+    if len(pages) > 1:
+        for shape, n in counts.items():
+            if n >= len(pages) or (n >= threshold and shape not in turn_like):
+                repeated.add(shape)
     cleaned = []
     for lines in pages:
         content_idx = [i for i, ln in enumerate(lines) if ln.strip()]
@@ -40,7 +54,7 @@ def strip_page_furniture(pages: list[list[str]]) -> list[list[str]]:
         for i, ln in enumerate(lines):
             if i in edge_idx and (_shape(ln) in repeated or _PAGE_NUMBER_RE.match(ln.strip())):
                 continue
-            keep.append(ln)
+            keep.append((i + 1, ln))
         cleaned.append(keep)
     return cleaned
 
@@ -63,6 +77,6 @@ def read_pdf_file(data: bytes, *, name: str) -> ReadResult:
     if sum(len(p.strip()) for p in raw_pages) < 20:
         raise SkipFile("no text layer; OCR is not supported")
     pages = strip_page_furniture([p.split("\n") for p in raw_pages])
-    lines = [Line(text, i, page=n) for n, page in enumerate(pages, start=1) for i, text in enumerate(page, start=1)]
+    lines = [Line(text, i, page=n) for n, page in enumerate(pages, start=1) for i, text in page]
     parsed = parse_lines(lines)
     return ReadResult(docs=[ParsedDoc(turns=parsed.turns, headings=parsed.headings)], encoding=None)

@@ -147,13 +147,13 @@ def run(
             continue
         digest = hashlib.sha256(data).hexdigest()
         entry["sha256"] = digest
+        if not data.strip():
+            refuse("skipped", "empty file")
+            continue
         if digest in seen_hashes:
             refuse("skipped", f"duplicate of {seen_hashes[digest]} (same content)")
             continue
         seen_hashes[digest] = rel
-        if not data.strip():
-            refuse("skipped", "empty file")
-            continue
         try:
             result = reader_for[ext](data, name=rel)
         except SkipFile as exc:

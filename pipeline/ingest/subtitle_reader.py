@@ -82,7 +82,7 @@ def _cues(text: str, warnings: list[str]) -> list[_Cue]:
 
 def _apply_name_prefixes(cues: list[_Cue]) -> None:
     labels = [match_label(c.text) if c.speaker is None else None for c in cues]
-    accepted = accepted_speakers(labels)
+    accepted = accepted_speakers(labels, len(cues))
     for cue, label in zip(cues, labels):
         if label is not None and label.key in accepted and not label.header_only:
             cue.speaker, cue.label, cue.text = label.name, label.raw, label.rest.strip()

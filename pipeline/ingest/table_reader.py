@@ -82,7 +82,13 @@ def read_csv_file(data: bytes, *, name: str) -> ReadResult:
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     try:
         mapping = _column_map(list(reader.fieldnames or []), "CSV")
-        rows = [(reader.line_num, row) for row in reader]
+        rows = []
+        while True:
+            first_line = reader.line_num + 1  # DictReader.line_num is a row's *last* line
+            row = next(reader, None)
+            if row is None:
+                break
+            rows.append((first_line, row))
     except csv.Error as exc:
         raise FailFile(f"not a readable CSV: {exc}") from None
     docs = _group(rows, mapping, warnings)

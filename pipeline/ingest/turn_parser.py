@@ -136,7 +136,7 @@ def _is_heading_word(key: str) -> bool:
     return all(w in HEADING_WORDS for w in re.split(r"[ \t]+", key) if not w.isdigit())
 
 
-def accepted_speakers(labels: Iterable[_Label | None]) -> set[str]:
+def accepted_speakers(labels: Iterable[_Label | None], n_lines: int = 0) -> set[str]:
     found = [lab for lab in labels if lab is not None]
     counts = Counter(lab.key for lab in found)
     timed = {lab.key for lab in found if lab.start is not None}
@@ -148,6 +148,12 @@ def accepted_speakers(labels: Iterable[_Label | None]) -> set[str]:
             continue
         elif count >= 2 or ROLE_WORDS.match(key):
             accepted.add(key)
+    if not accepted and n_lines:
+        # A short exchange where everyone speaks once: accept it when labels start at
+        # least half of the lines and there are two or more different speakers.
+        names = {k for k in counts if not _is_heading_word(k)}
+        if len(names) >= 2 and sum(counts[k] for k in names) * 2 >= n_lines:
+            accepted = names
     return accepted
 
 
@@ -182,7 +188,7 @@ def _answers_question(label: _Label, current: RawTurn | None) -> bool:
 
 def parse_lines(lines: list[Line]) -> ParseResult:
     labels = [match_label(line.text) for line in lines]
-    accepted = accepted_speakers(labels)
+    accepted = accepted_speakers(labels, sum(1 for line in lines if line.text.strip()))
     labelled = bool(accepted)
     result = ParseResult(turns=[], labelled=labelled)
     current: RawTurn | None = None
