@@ -15,13 +15,15 @@ INSTALLED := $(VENV)/.installed
 RAW_FILES := $(shell find $(RAW) -not -path '*/.*' 2>/dev/null | sed 's/ /\\ /g')
 CONFIG_FILE := $(wildcard insights.yaml)
 INGEST_CODE := $(wildcard pipeline/ingest/*.py) pipeline/config.py pipeline/artifacts.py
+EMBED_CODE := pipeline/passages.py pipeline/embed.py pipeline/nlp.py
+THEMES_CODE := pipeline/themes.py
 
-.PHONY: install test report ingest segment themes compare clean distclean help
+.PHONY: install test report ingest embed segment themes evaluate compare clean clean-cache distclean help
 
 help:
 	@echo "make report   set up .venv (first time) and build the report from RAW=$(RAW)"
 	@echo "make test     set up .venv (first time) and run the test suite"
-	@echo "make ingest | segment | themes | compare BY=field | clean"
+	@echo "make ingest | embed | themes | evaluate [GOLD=coded.csv] | clean | clean-cache"
 
 install: $(INSTALLED)
 
@@ -40,19 +42,38 @@ ingest: $(OUT)/turns.parquet
 $(OUT)/turns.parquet: $(INSTALLED) $(RAW_FILES) $(CONFIG_FILE) $(INGEST_CODE)
 	$(INSIGHTS) ingest "$(RAW)" --out "$(OUT)"
 
-# Later stages (segment, themes, report, compare) land with their issues; until then
+embed: $(OUT)/embeddings.npy
+
+$(OUT)/embeddings.npy: $(OUT)/turns.parquet $(CONFIG_FILE) $(EMBED_CODE)
+	$(INSIGHTS) embed --out "$(OUT)"
+
+themes: $(OUT)/themes.parquet
+
+$(OUT)/themes.parquet: $(OUT)/embeddings.npy $(CONFIG_FILE) $(THEMES_CODE)
+	$(INSIGHTS) themes --out "$(OUT)"
+
+# Compare the themes with vanilla BERTopic() and, if given, your own coding: make evaluate GOLD=coded.csv
+GOLD ?= $(wildcard data/gold/codes.csv)
+evaluate: $(OUT)/themes.parquet
+	$(INSIGHTS) evaluate themes --out "$(OUT)" $(if $(GOLD),--gold "$(GOLD)")
+
+# Later stages (segment, report, compare) land with their issues; until then
 # `make report` runs everything that exists.
-segment themes compare:
+segment compare:
 	@echo "stage '$@' is not built yet; see the open issues" >&2; exit 2
 
-report: ingest
-	@echo "report: ingest done ($(OUT)/turns.parquet); later stages not built yet"
+report: themes
+	@echo "report: themes done ($(OUT)/themes.parquet); the report stage is not built yet"
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf "$(OUT)"/*.parquet "$(OUT)"/*.json "$(OUT)"/report "$(OUT)"/compare
+	rm -rf "$(OUT)"/*.parquet "$(OUT)"/*.json "$(OUT)"/*.npy "$(OUT)"/themes_model "$(OUT)"/report "$(OUT)"/compare
+
+# The embedding cache survives `make clean`; this removes it too.
+clean-cache:
+	rm -rf "$(OUT)"/cache
 
 distclean: clean
 	rm -rf $(VENV)

@@ -87,9 +87,125 @@ INTERVIEWS = TableSpec(
     extra_columns=True,
 )
 
+# Interviewee speech in windows of 1-3 sentences, and interviewer questions whole.
+PASSAGES = TableSpec(
+    name="passages",
+    filename="passages.parquet",
+    columns={
+        "passage_id": "string",  # "<interview_id>#<turn_index>.<passage_index>"
+        "interview_id": "string",
+        "turn_index": "Int64",
+        "passage_index": "Int64",
+        "role": "string",
+        "speaker": "string",
+        "text": "string",  # original wording, for quotes
+        "clean_text": "string",  # what is embedded
+        "lemmas": "string",  # space-separated lemmas of alphabetic words (placeholders removed)
+        "words": "string",  # the surface words those lemmas came from, aligned
+        "n_words": "Int64",
+        "is_question": "boolean",
+        "language": "string",
+        "in_main_language": "boolean",
+        "heading": "string",
+        "source_file": "string",
+        "source_line": "Int64",
+        "source_page": "Int64",
+        "start": "Float64",
+    },
+    made_by="insights embed",
+)
+
+# Section of every turn and passage (past / present / future or the guide's sections).
+SEGMENTS = TableSpec(
+    name="segments",
+    filename="segments.parquet",
+    columns={
+        "unit": "string",  # turn | passage
+        "interview_id": "string",
+        "turn_index": "Int64",
+        "passage_id": "string",  # empty for unit == turn
+        "role": "string",
+        "section": "string",
+        "confidence": "Float64",
+        "evidence": "string",  # which evidence decided it, e.g. "question match 0.71; order"
+    },
+    made_by="insights segment",
+)
+
+# Theme of every themed passage.
+ASSIGNMENTS = TableSpec(
+    name="assignments",
+    filename="assignments.parquet",
+    columns={
+        "passage_id": "string",
+        "interview_id": "string",
+        "theme_id": "Int64",  # -1 = outlier
+        "probability": "Float64",  # HDBSCAN probability, or cosine similarity to the theme centroid
+        "section": "string",
+    },
+    made_by="insights themes",
+)
+
+THEMES = TableSpec(
+    name="themes",
+    filename="themes.parquet",
+    columns={
+        "theme_id": "Int64",
+        "label": "string",
+        "keywords": "string",  # "; "-separated, best first
+        "size": "Int64",  # passages
+        "n_interviews": "Int64",
+        "share_of_interviews": "Float64",
+        "interviews": "string",  # "; "-separated interview ids
+        "representative_passages": "string",  # "; "-separated passage ids
+        "section_shares": "string",  # JSON {section: share of this theme's passages}
+    },
+    made_by="insights themes",
+)
+
+THEME_SECTIONS = TableSpec(
+    name="theme_sections",
+    filename="theme_sections.parquet",
+    columns={
+        "theme_id": "Int64",
+        "section": "string",
+        "n_passages": "Int64",
+        "share_of_section": "Float64",
+        "n_interviews": "Int64",
+        "keywords": "string",  # BERTopic topics_per_class words
+    },
+    made_by="insights themes",
+)
+
+THEME_INTERVIEWS = TableSpec(
+    name="theme_interviews",
+    filename="theme_interviews.parquet",
+    columns={"theme_id": "Int64", "interview_id": "string", "n_passages": "Int64"},
+    made_by="insights themes",
+)
+
+HIERARCHY = TableSpec(
+    name="hierarchy",
+    filename="hierarchy.parquet",
+    columns={
+        "parent_id": "string",
+        "parent_name": "string",
+        "child_left_id": "string",
+        "child_left_name": "string",
+        "child_right_id": "string",
+        "child_right_name": "string",
+        "distance": "Float64",
+        "topics": "string",  # JSON list of theme ids under this parent
+    },
+    made_by="insights themes",
+)
+
 MANIFEST = "manifest.json"
 EFFECTIVE_CONFIG = "config.json"
-TABLES = {spec.name: spec for spec in (TURNS, INTERVIEWS)}
+TABLES = {
+    spec.name: spec
+    for spec in (TURNS, INTERVIEWS, PASSAGES, SEGMENTS, ASSIGNMENTS, THEMES, THEME_SECTIONS, THEME_INTERVIEWS, HIERARCHY)
+}
 
 
 def conform(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:

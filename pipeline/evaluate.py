@@ -1,0 +1,250 @@
+"""Check themes (and, later, sections) against figures a reviewer trusts.
+
+Internal measures (no labels needed): outlier share, topic diversity, NPMI
+coherence over the corpus's own passages. External measures against a human coding
+(``--gold coded.csv`` with ``interview, code, text``): NMI, ARI and, per human
+code, the F1 of its best-matching theme. Every figure is printed beside the same
+figure for vanilla ``BERTopic()`` fitted on the same passages in the same run.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+from .ingest.clean import clean_text
+
+log = logging.getLogger(__name__)
+OUTLIER = -1
+
+
+# --- internal measures ----------------------------------------------------
+
+def outlier_share(topics: list[int]) -> float:
+    return sum(1 for t in topics if t == OUTLIER) / len(topics) if topics else 0.0
+
+
+def topic_diversity(topic_words: list[list[str]], top_k: int = 10) -> float:
+    """Share of unique words among all themes' top-k words (1.0 = no word shared)."""
+    words = [w for ws in topic_words for w in ws[:top_k]]
+    return len(set(words)) / len(words) if words else 0.0
+
+
+def unigrams(words: list[str], top_k: int = 10) -> list[str]:
+    """Key phrases split into their words, first occurrence kept, the first top_k."""
+    return list(dict.fromkeys(part for w in words for part in w.split()))[:top_k]
+
+
+def npmi_coherence(topic_words: list[list[str]], tokenized_docs: list[list[str]], top_k: int = 10) -> float:
+    """Mean normalised PMI of each theme's top-k words, co-occurrence within a passage.
+
+    Bigram keywords are split into their words first, so systems with and without
+    bigrams are scored on the same footing.
+    """
+    topic_words = [unigrams(ws, top_k) for ws in topic_words]
+    doc_sets = [set(part for tok in doc for part in tok.split()) for doc in tokenized_docs]
+    n = len(doc_sets)
+    if not n or not topic_words:
+        return 0.0
+    vocabulary = {w for ws in topic_words for w in ws[:top_k]}
+    index = {w: {i for i, d in enumerate(doc_sets) if w in d} for w in vocabulary}
+    scores = []
+    for words in topic_words:
+        pairs = []
+        for a, b in itertools.combinations(words[:top_k], 2):
+            da, db = index[a], index[b]
+            joint = len(da & db)
+            if not da or not db:
+                continue
+            if joint == 0:
+                pairs.append(-1.0)
+                continue
+            p_ab, p_a, p_b = joint / n, len(da) / n, len(db) / n
+            if p_ab >= 1.0:
+                pairs.append(1.0)
+                continue
+            pairs.append(math.log(p_ab / (p_a * p_b)) / -math.log(p_ab))
+        if pairs:
+            scores.append(float(np.mean(pairs)))
+    return float(np.mean(scores)) if scores else 0.0
+
+
+# --- against human codes --------------------------------------------------
+
+def _norm_tokens(text: str) -> list[str]:
+    return re.findall(r"\w+", clean_text(str(text)).lower())
+
+
+@dataclass
+class GoldMatch:
+    rows: pd.DataFrame  # interview, code, text, passage_id (None when not found)
+    not_found: list[tuple[str, str]] = field(default_factory=list)
+
+
+def read_gold_codes(path: Path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"gold file not found: {path}")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        columns = {c.strip().lower(): c for c in (reader.fieldnames or [])}
+        missing = [c for c in ("interview", "code", "text") if c not in columns]
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {', '.join(missing)} (need interview, code, text)")
+        rows = [{k: (r.get(columns[k]) or "").strip() for k in ("interview", "code", "text")} for r in reader]
+    return pd.DataFrame(rows, columns=["interview", "code", "text"])
+
+
+def locate_excerpts(gold: pd.DataFrame, passages: pd.DataFrame, min_score: float = 80.0) -> GoldMatch:
+    """Find the passage each coded excerpt falls in (fuzzy: tolerant of whitespace and filler)."""
+    by_interview = {k: g for k, g in passages.groupby("interview_id")}
+    found, missing = [], []
+    for row in gold.itertuples():
+        group = by_interview.get(row.interview)
+        target = " ".join(_norm_tokens(row.text))
+        best_id, best = None, 0.0
+        if group is not None and target:
+            target_tokens = Counter(target.split())
+            for pid, text in zip(group["passage_id"], group["text"]):
+                candidate = " ".join(_norm_tokens(text))
+                score = fuzz.partial_ratio(target, candidate) if candidate else 0.0
+                # Among near-ties prefer the passage holding more of the excerpt's words.
+                overlap = sum((target_tokens & Counter(candidate.split())).values()) / max(1, sum(target_tokens.values()))
+                score = score * 0.7 + 100 * overlap * 0.3
+                if score > best:
+                    best_id, best = pid, score
+        if best_id is None or best < min_score:
+            missing.append((row.interview, row.text))
+            best_id = None
+        found.append({"interview": row.interview, "code": row.code, "text": row.text, "passage_id": best_id})
+    return GoldMatch(pd.DataFrame(found), missing)
+
+
+def best_match_f1(codes: list[str], themes: list[int]) -> dict[str, float]:
+    """For every human code, the F1 of the theme that matches it best."""
+    out = {}
+    code_sets = {c: {i for i, x in enumerate(codes) if x == c} for c in set(codes)}
+    theme_sets = {t: {i for i, x in enumerate(themes) if x == t} for t in set(themes)}
+    for code, members in sorted(code_sets.items()):
+        best = 0.0
+        for theme, assigned in theme_sets.items():
+            inter = len(members & assigned)
+            if inter:
+                best = max(best, 2 * inter / (len(members) + len(assigned)))
+        out[code] = round(best, 4)
+    return out
+
+
+def agreement(codes: list[str], themes: list[int]) -> dict[str, float]:
+    f1 = best_match_f1(codes, themes)
+    return {
+        "nmi": round(float(normalized_mutual_info_score(codes, themes)), 4),
+        "ari": round(float(adjusted_rand_score(codes, themes)), 4),
+        "mean_best_f1": round(float(np.mean(list(f1.values()))) if f1 else 0.0, 4),
+    }
+
+
+# --- the side-by-side comparison -------------------------------------------
+
+@dataclass
+class SystemResult:
+    name: str
+    topics: list[int]
+    topic_words: list[list[str]]
+    analyzer: object
+
+    def internal(self, docs: list[str]) -> dict[str, float]:
+        tokenized = [self.analyzer(d) for d in docs]
+        return {
+            "themes": len(set(self.topics) - {OUTLIER}),
+            "outlier_share": round(outlier_share(self.topics), 4),
+            "topic_diversity": round(topic_diversity(self.topic_words), 4),
+            "npmi": round(npmi_coherence(self.topic_words, tokenized), 4),
+        }
+
+
+def _topic_words(model, topics: list[int], top_k: int = 10) -> list[list[str]]:
+    return [[w for w, _ in (model.get_topic(t) or [])][:top_k] for t in sorted(set(topics) - {OUTLIER})]
+
+
+def vanilla_bertopic(docs: list[str], embeddings: np.ndarray, embedder, seed: int) -> SystemResult:
+    """Plain BERTopic() defaults on the same passages and vectors (UMAP seeded for repeatability)."""
+    from bertopic import BERTopic
+    from umap import UMAP
+
+    from .themes import BackendAdapter
+
+    model = BERTopic(
+        embedding_model=BackendAdapter(embedder),
+        umap_model=UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed),
+    )
+    topics, _ = model.fit_transform(docs, embeddings=embeddings)
+    return SystemResult("vanilla BERTopic()", list(map(int, topics)), _topic_words(model, list(topics)),
+                        model.vectorizer_model.build_analyzer())
+
+
+def ours_from_outputs(out_dir: Path, config) -> tuple[SystemResult, pd.DataFrame, np.ndarray]:
+    """Our themes as written by the themes stage, with the passages and vectors they cover."""
+    from .artifacts import ASSIGNMENTS, INTERVIEWS, PASSAGES, THEMES, read_table
+    from .embed import load_embeddings
+    from .themes import LemmaAnalyzer, check_fresh, speaker_names, stop_words
+
+    check_fresh(out_dir)
+    passages = read_table(PASSAGES, out_dir)
+    vectors, _ = load_embeddings(out_dir)
+    assignments = read_table(ASSIGNMENTS, out_dir)
+    themes = read_table(THEMES, out_dir)
+    index = {pid: i for i, pid in enumerate(passages["passage_id"])}
+    rows = [index[p] for p in assignments["passage_id"]]
+    selected = passages.iloc[rows].reset_index(drop=True)
+    interviews = read_table(INTERVIEWS, out_dir)
+    stop = stop_words(speaker_names(passages, interviews), config.themes.extra_stop_words)
+    analyzer = LemmaAnalyzer.from_passages(selected, stop)
+    topics = assignments["theme_id"].astype(int).tolist()
+    words_by_theme = {int(r.theme_id): str(r.keywords).split("; ") for r in themes.itertuples()}
+    topic_words = [words_by_theme[t][:10] for t in sorted(set(topics) - {OUTLIER})]
+    return SystemResult("interview-insights", topics, topic_words, analyzer), selected, vectors[rows]
+
+
+def evaluate_themes(out_dir: Path, config, gold_path: Path | None = None, embedder=None) -> dict:
+    from .embed import make_embedder
+
+    ours, selected, vectors = ours_from_outputs(Path(out_dir), config)
+    docs = selected["clean_text"].tolist()
+    embedder = embedder or make_embedder(config.embed, Path(out_dir) / "cache")
+    vanilla = vanilla_bertopic(docs, vectors, embedder, config.themes.seed)
+    result = {
+        "n_passages": len(docs),
+        "internal": {ours.name: ours.internal(docs), vanilla.name: vanilla.internal(docs)},
+    }
+    if gold_path is not None:
+        gold = read_gold_codes(gold_path)
+        match = locate_excerpts(gold, selected)
+        located = match.rows.dropna(subset=["passage_id"])
+        position = {pid: i for i, pid in enumerate(selected["passage_id"])}
+        idx = [position[p] for p in located["passage_id"]]
+        codes = located["code"].tolist()
+        result["gold"] = {
+            "file": str(gold_path),
+            "excerpts": len(gold),
+            "located": len(located),
+            "not_found": [f"{i}: {t[:60]}" for i, t in match.not_found],
+            ours.name: agreement(codes, [ours.topics[i] for i in idx]),
+            vanilla.name: agreement(codes, [vanilla.topics[i] for i in idx]),
+            "per_code_f1": {
+                ours.name: best_match_f1(codes, [ours.topics[i] for i in idx]),
+                vanilla.name: best_match_f1(codes, [vanilla.topics[i] for i in idx]),
+            },
+        }
+    return result
