@@ -62,3 +62,8 @@ def test_cleaning_is_total_idempotent_and_never_adds_words(text):
     once = clean_text(text)
     assert clean_text(once) == once
     assert word_count(once) <= word_count(text)
+
+
+@pytest.mark.parametrize("raw", ["It was funny. [laughs] Anyway, referrals.", "It was funny. (laughter) Anyway, referrals.", "It was funny. [crosstalk 00:12:03] Anyway, referrals."])
+def test_stage_directions_are_removed(raw):
+    assert clean_text(raw) == "It was funny. Anyway, referrals."

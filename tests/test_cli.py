@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT
 
-COMMANDS = ["ingest", "run", "config", "version"]
+COMMANDS = ["ingest", "embed", "themes", "evaluate", "run", "config", "version"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -60,7 +60,7 @@ def test_quiet_prints_nothing_and_verbose_more(cli, tmp_path):
     raw = _raw(tmp_path)
     quiet = cli("ingest", raw, "--out", tmp_path / "q", "-q")
     assert quiet.returncode == 0 and quiet.stderr.strip() == "" and quiet.stdout.strip() == ""
-    loud = cli("run", raw, "--out", tmp_path / "v", "-v")
+    loud = cli("ingest", raw, "--out", tmp_path / "v", "-v")
     assert loud.returncode == 0 and "ingested" in loud.stderr
 
 
