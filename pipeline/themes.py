@@ -52,6 +52,7 @@ from .artifacts import (
 )
 from .config import Config, ThemesConfig
 from .ingest.roles import INTERVIEWEE
+from .passages import PLACEHOLDER_RE
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # BERTopic's inner progress bars would interleave with ours
 log = logging.getLogger(__name__)
@@ -71,7 +72,6 @@ CONVERSATIONAL = frozenset(
     everybody anybody guy guys kinda sorta alright cool nice fine lol laugh laughs laughing hey hi
     hello bye thanks thank sorry wow huh let look looked looking feel felt able sure end""".split()
 )
-_PLACEHOLDER_WORDS = frozenset("company person school client university org employer city".split())
 
 
 def stop_words(names: list[str] = (), extra: list[str] = ()) -> frozenset[str]:
@@ -115,17 +115,18 @@ class LemmaAnalyzer:
         if word in self.stop or word.replace("'", "") in self.stop or "'" in word:
             return None
         lemma = self.word_lemma.get(word, word)
-        if lemma in self.stop or lemma in _PLACEHOLDER_WORDS or len(word) < 2:
+        if lemma in self.stop or len(word) < 2:
             return None
         form = self.canonical.get(lemma, word)
         return None if form in self.stop else form
 
     def content_words(self, text: str) -> int:
-        return sum(1 for w in _WORD_RE.findall(str(text)) if self.token(w))
+        return sum(1 for w in _WORD_RE.findall(PLACEHOLDER_RE.sub(" ", str(text))) if self.token(w))
 
     def __call__(self, text: str) -> list[str]:
         out: list[str] = []
-        for clause in _CLAUSE_RE.split(str(text)):
+        text = PLACEHOLDER_RE.sub(" , ", str(text))  # "Company 1" is anonymisation, not a theme
+        for clause in _CLAUSE_RE.split(text):
             tokens = [t for t in (self.token(w) for w in _WORD_RE.findall(clause)) if t]
             out += tokens
             out += [f"{a} {b}" for a, b in zip(tokens, tokens[1:]) if a != b]

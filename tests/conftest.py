@@ -27,3 +27,19 @@ def run_cli(*args, cwd=None, check=False):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def sample_out(tmp_path_factory):
+    """The bundled sample notes through ingest, passages, embed and themes, once per test run."""
+    from pipeline import embed, passages, themes
+    from pipeline.config import Config
+    from pipeline.ingest import run as ingest
+
+    out = tmp_path_factory.mktemp("sample_out")
+    cfg = Config()
+    ingest(SAMPLE_RAW, out, cfg)
+    passages.run(out, cfg)
+    embed.run(out, cfg)
+    themes.run(out, cfg)
+    return out
