@@ -16,14 +16,16 @@ RAW_FILES := $(shell find $(RAW) -not -path '*/.*' 2>/dev/null | sed 's/ /\\ /g'
 CONFIG_FILE := $(wildcard insights.yaml)
 INGEST_CODE := $(wildcard pipeline/ingest/*.py) pipeline/config.py pipeline/artifacts.py
 EMBED_CODE := pipeline/passages.py pipeline/embed.py pipeline/nlp.py
+SEGMENT_CODE := pipeline/segment.py pipeline/guide.py $(wildcard pipeline/guides/*.yaml)
 THEMES_CODE := pipeline/themes.py
+GUIDE ?=
 
 .PHONY: install test report ingest embed segment themes evaluate compare clean clean-cache distclean help
 
 help:
 	@echo "make report   set up .venv (first time) and build the report from RAW=$(RAW)"
 	@echo "make test     set up .venv (first time) and run the test suite"
-	@echo "make ingest | embed | themes | evaluate [GOLD=coded.csv] | clean | clean-cache"
+	@echo "make ingest | embed | segment [GUIDE=guide.yaml] | themes | evaluate | clean | clean-cache"
 
 install: $(INSTALLED)
 
@@ -47,19 +49,27 @@ embed: $(OUT)/embeddings.npy
 $(OUT)/embeddings.npy: $(OUT)/turns.parquet $(CONFIG_FILE) $(EMBED_CODE)
 	$(INSIGHTS) embed --out "$(OUT)"
 
+segment: $(OUT)/segments.parquet
+
+$(OUT)/segments.parquet: $(OUT)/embeddings.npy $(CONFIG_FILE) $(SEGMENT_CODE) $(GUIDE)
+	$(INSIGHTS) segment --out "$(OUT)" $(if $(GUIDE),--guide "$(GUIDE)")
+
 themes: $(OUT)/themes.parquet
 
-$(OUT)/themes.parquet: $(OUT)/embeddings.npy $(CONFIG_FILE) $(THEMES_CODE)
+$(OUT)/themes.parquet: $(OUT)/segments.parquet $(CONFIG_FILE) $(THEMES_CODE)
 	$(INSIGHTS) themes --out "$(OUT)"
 
-# Compare the themes with vanilla BERTopic() and, if given, your own coding: make evaluate GOLD=coded.csv
+# Themes beside vanilla BERTopic() and your coding; sections against your labels:
+#   make evaluate GOLD=coded.csv SECTIONS_GOLD=sections.csv
 GOLD ?= $(wildcard data/gold/codes.csv)
+SECTIONS_GOLD ?= $(wildcard data/gold/sections.csv)
 evaluate: $(OUT)/themes.parquet
 	$(INSIGHTS) evaluate themes --out "$(OUT)" $(if $(GOLD),--gold "$(GOLD)")
+	$(if $(SECTIONS_GOLD),$(INSIGHTS) evaluate segments --out "$(OUT)" --gold "$(SECTIONS_GOLD)" $(if $(GUIDE),--guide "$(GUIDE)"))
 
-# Later stages (segment, report, compare) land with their issues; until then
+# Later stages (report, compare) land with their issues; until then
 # `make report` runs everything that exists.
-segment compare:
+compare:
 	@echo "stage '$@' is not built yet; see the open issues" >&2; exit 2
 
 report: themes

@@ -156,6 +156,25 @@ def _do_embed(out: Path, cfg: Config, quiet: bool) -> None:
         console.print(f"{len(table)} passages, vectors {vectors.shape[1] if len(vectors) else 0}-d -> {out / 'embeddings.npy'}", highlight=False)
 
 
+def _do_segment(out: Path, cfg: Config, quiet: bool) -> None:
+    from . import segment
+    from .guide import GuideError, load_guide
+
+    try:
+        guide = load_guide(cfg.segment.guide)
+    except GuideError as exc:
+        console.print(f"[red]error:[/red] guide: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    table = _stage("segment", segment.run, out, cfg, guide, quiet=quiet)
+    if quiet:
+        return
+    turns = table[(table.unit == "turn") & (table.role == "interviewee")]
+    counts = turns.section.value_counts()
+    summary = ", ".join(f"{name}: {int(counts.get(name, 0))}" for name in guide.names)
+    console.print(f"guide '{guide.name}': interviewee turns per section: {summary}", highlight=False)
+    console.print(f"wrote {out / 'segments.parquet'}", highlight=False)
+
+
 def _do_themes(out: Path, cfg: Config, quiet: bool) -> None:
     from . import themes
 
@@ -185,6 +204,29 @@ def embed(
     """
     cfg = _setup(config, set_, verbose, quiet)
     _do_embed(out, cfg, quiet)
+
+
+GuideOpt = Annotated[
+    Path | None,
+    typer.Option("--guide", "-g", help="Interview guide YAML (default: built-in past/present/future).", dir_okay=False),
+]
+
+
+@app.command()
+def segment(
+    out: OutOpt = Path("data/processed"),
+    guide: GuideOpt = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Assign every turn and passage to a section of the interview guide (past / present / future by default).
+
+    Combines notes headings, interviewer questions matched to the guide, tense and time cues in the answers, and an order prior decoded jointly per conversation. Writes segments.parquet with a confidence and the evidence for every turn.
+    """
+    cfg = _setup(config, (set_ or []) + ([f"segment.guide={guide}"] if guide else []), verbose, quiet)
+    _do_segment(out, cfg, quiet)
 
 
 @app.command()
@@ -248,6 +290,41 @@ def evaluate_themes_cmd(
             typer.echo(f"  not found: {line}")
 
 
+@evaluate_app.command("segments")
+def evaluate_segments_cmd(
+    gold: Annotated[Path, typer.Option("--gold", help="CSV: interview, turn or text, section.", dir_okay=False)],
+    out: OutOpt = Path("data/processed"),
+    guide: GuideOpt = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")] = None,
+) -> None:
+    """Accuracy, macro-F1, Pk and WindowDiff of the sections against a gold file, beside two baselines (position only, question similarity only)."""
+    from .artifacts import write_json
+    from .segment_eval import evaluate_segments
+
+    cfg = _setup(config, (set_ or []) + ([f"segment.guide={guide}"] if guide else []), verbose, quiet)
+    try:
+        result = _stage("evaluate", evaluate_segments, out, gold, cfg, quiet=quiet)
+    except FileNotFoundError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    if json_out:
+        write_json(result, json_out)
+    systems = ["interview-insights", "position only", "question similarity only"]
+    table = Table(title=f"sections: {result['located']} of {result['rows']} gold turns located", header_style="bold")
+    table.add_column("measure")
+    for name in systems:
+        table.add_column(name, justify="right")
+    for metric, note in (("accuracy", ""), ("macro_f1", ""), ("pk", " (lower is better)"), ("window_diff", " (lower is better)")):
+        table.add_row(metric + note, *(str(result[s][metric]) for s in systems))
+    Console().print(table)
+    for line in result["not_found"][:10]:
+        typer.echo(f"  not found: {line}")
+
+
 @app.command()
 def run(
     raw_dir: RawArg,
@@ -257,10 +334,11 @@ def run(
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run every stage on RAW_DIR: ingest, embed, themes (later stages as they land)."""
+    """Run every stage on RAW_DIR: ingest, embed, segment, themes (later stages as they land)."""
     cfg = _setup(config, set_, verbose, quiet)
     _do_ingest(raw_dir, out, cfg, quiet)
     _do_embed(out, cfg, quiet)
+    _do_segment(out, cfg, quiet)
     _do_themes(out, cfg, quiet)
 
 

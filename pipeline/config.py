@@ -76,6 +76,19 @@ class EmbedConfig(_Section):
     cache: bool = Field(True, description="Reuse vectors of passages already embedded with the same model.")
 
 
+class SegmentConfig(_Section):
+    guide: str | None = Field(None, description="Interview guide YAML (default: the built-in past/present/future).")
+    heading_weight: float = Field(4.0, ge=0, description="Weight of a notes heading that names a section.")
+    question_weight: float = Field(12.0, ge=0, description="Weight of the interviewer question's similarity to the guide.")
+    question_min_similarity: float = Field(0.3, ge=0, le=1, description="Weaker matches are not evidence.")
+    cue_weight: float = Field(2.0, ge=0, description="Weight of tense and time expressions in the answer.")
+    answer_weight: float = Field(6.0, ge=0, description="Weight of the answer's own similarity to each section.")
+    forward_cost: float = Field(1.5, ge=0, description="Cost of moving on to the next section.")
+    skip_cost: float = Field(1.5, ge=0, description="Extra cost per section skipped.")
+    back_cost: float = Field(3.0, ge=0, description="Cost of going back to an earlier section.")
+    heading_by_meaning: bool = Field(True, description="Match headings to sections by meaning when no alias matches.")
+
+
 class ThemesConfig(_Section):
     seed: int = Field(42, description="Fixed seed: the same input and config give the same themes.")
     hdbscan_min_passages: int = Field(
@@ -102,6 +115,7 @@ class Config(_Section):
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     passages: PassagesConfig = Field(default_factory=PassagesConfig)
     embed: EmbedConfig = Field(default_factory=EmbedConfig)
+    segment: SegmentConfig = Field(default_factory=SegmentConfig)
     themes: ThemesConfig = Field(default_factory=ThemesConfig)
 
     def sha256(self) -> str:

@@ -1,0 +1,131 @@
+"""Interview guides: ordered sections with example questions, read from YAML.
+
+A malformed guide is refused with the field and the line at fault, e.g.
+``my-guide.yaml line 9: sections[1].questions: expected a list of strings``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+DEFAULT_GUIDE = Path(__file__).parent / "guides" / "default.yaml"
+TENSES = ("past", "present", "future")
+
+
+class GuideError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    description: str
+    questions: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    tense: str | None = None
+
+
+@dataclass(frozen=True)
+class Guide:
+    name: str
+    sections: tuple[Section, ...]
+    source: str = ""
+    description: str = ""
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.sections]
+
+
+@dataclass
+class _Node:
+    value: object
+    line: int
+    children: dict = field(default_factory=dict)
+
+
+def _line(node) -> int:
+    return node.start_mark.line + 1
+
+
+def _fail(source: str, node, where: str, message: str) -> GuideError:
+    return GuideError(f"{source} line {_line(node)}: {where}: {message}")
+
+
+def _mapping(node) -> dict[str, object]:
+    return {k.value: v for k, v in node.value}
+
+
+def _string(source: str, node, where: str, required: bool = True) -> str:
+    if node is None:
+        if required:
+            raise GuideError(f"{source}: {where}: missing")
+        return ""
+    if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
+        raise _fail(source, node, where, "expected a non-empty text")
+    return str(node.value).strip()
+
+
+def _strings(source: str, node, where: str, required: bool = True) -> tuple[str, ...]:
+    if node is None:
+        if required:
+            raise GuideError(f"{source}: {where}: missing")
+        return ()
+    if not isinstance(node, yaml.SequenceNode) or not all(isinstance(n, yaml.ScalarNode) and str(n.value).strip() for n in node.value):
+        raise _fail(source, node, where, "expected a list of strings")
+    if required and not node.value:
+        raise _fail(source, node, where, "needs at least one entry")
+    return tuple(str(n.value).strip() for n in node.value)
+
+
+def load_guide(path: Path | str | None = None) -> Guide:
+    path = Path(path) if path else DEFAULT_GUIDE
+    source = str(path)
+    if not path.is_file():
+        raise GuideError(f"guide not found: {path}")
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise GuideError(f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(root, yaml.MappingNode):
+        raise GuideError(f"{source}: expected a mapping with `name` and `sections`")
+    top = _mapping(root)
+    unknown = set(top) - {"name", "description", "sections"}
+    if unknown:
+        raise _fail(source, root, ", ".join(sorted(unknown)), "unknown field (expected name, description, sections)")
+    sections_node = top.get("sections")
+    if sections_node is None:
+        raise GuideError(f"{source}: sections: missing")
+    if not isinstance(sections_node, yaml.SequenceNode) or not sections_node.value:
+        raise _fail(source, sections_node, "sections", "expected a non-empty list of sections")
+    sections = []
+    for i, node in enumerate(sections_node.value):
+        where = f"sections[{i}]"
+        if not isinstance(node, yaml.MappingNode):
+            raise _fail(source, node, where, "expected a mapping with name, description, questions")
+        fields = _mapping(node)
+        unknown = set(fields) - {"name", "description", "questions", "aliases", "tense"}
+        if unknown:
+            raise _fail(source, node, f"{where}.{sorted(unknown)[0]}", "unknown field (expected name, description, questions, aliases, tense)")
+        tense = _string(source, fields.get("tense"), f"{where}.tense", required=False) or None
+        if tense is not None and tense not in TENSES:
+            raise _fail(source, fields["tense"], f"{where}.tense", f"expected one of {', '.join(TENSES)}")
+        sections.append(Section(
+            name=_string(source, fields.get("name"), f"{where}.name"),
+            description=_string(source, fields.get("description"), f"{where}.description"),
+            questions=_strings(source, fields.get("questions"), f"{where}.questions"),
+            aliases=tuple(a.lower() for a in _strings(source, fields.get("aliases"), f"{where}.aliases", required=False)),
+            tense=tense,
+        ))
+    names = [s.name for s in sections]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise GuideError(f"{source}: sections: duplicate name(s) {', '.join(duplicates)}")
+    name = _string(source, top.get("name"), "name", required=False) or path.stem
+    description = _string(source, top.get("description"), "description", required=False)
+    return Guide(name=name, sections=tuple(sections), source=source, description=description)

@@ -1,0 +1,187 @@
+"""Evaluate sections against a hand-labelled gold file, beside two baselines.
+
+Gold file columns: ``interview``, ``turn`` (turn index) or ``text`` (the start of the
+answer as written), and ``section``. Measures: accuracy, macro-F1, and the
+segmentation measures Pk and WindowDiff (Beeferman et al.; Pevzner & Hearst), computed
+per conversation over the gold-labelled turns in order, with k = half the mean gold
+segment length. Baselines, computed in the same run: position only (each call cut
+into equal parts, one per section) and question similarity only (each turn takes the
+section of the last interviewer question that matched the guide).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz
+from sklearn.metrics import f1_score
+
+from .artifacts import SEGMENTS, TURNS, read_table
+from .ingest.roles import INTERVIEWER
+
+
+def segment_ids(labels: list[str]) -> list[int]:
+    """0,0,1,1,2 for a,a,b,b,a: a new id at every change of label."""
+    ids, current = [], 0
+    for i, label in enumerate(labels):
+        if i and label != labels[i - 1]:
+            current += 1
+        ids.append(current)
+    return ids
+
+
+def window_size(reference: list[str]) -> int:
+    ids = segment_ids(reference)
+    n_segments = ids[-1] + 1 if ids else 1
+    return max(1, round(len(reference) / n_segments / 2))
+
+
+def pk(reference: list[str], hypothesis: list[str], k: int | None = None) -> tuple[float, int]:
+    """(error rate, number of windows): does a window straddle a boundary in one but not the other?"""
+    k = k or window_size(reference)
+    ref, hyp = segment_ids(reference), segment_ids(hypothesis)
+    windows = len(reference) - k
+    if windows <= 0:
+        return 0.0, 0
+    errors = sum((ref[i] == ref[i + k]) != (hyp[i] == hyp[i + k]) for i in range(windows))
+    return errors / windows, windows
+
+
+def window_diff(reference: list[str], hypothesis: list[str], k: int | None = None) -> tuple[float, int]:
+    """(error rate, windows): does a window hold a different number of boundaries?"""
+    k = k or window_size(reference)
+    ref, hyp = segment_ids(reference), segment_ids(hypothesis)
+    windows = len(reference) - k
+    if windows <= 0:
+        return 0.0, 0
+    errors = sum((ref[i + k] - ref[i]) != (hyp[i + k] - hyp[i]) for i in range(windows))
+    return errors / windows, windows
+
+
+def read_gold_sections(path: Path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"gold file not found: {path}")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        columns = {c.strip().lower(): c for c in (reader.fieldnames or [])}
+        if "interview" not in columns or "section" not in columns or not ({"turn", "text"} & set(columns)):
+            raise ValueError(f"{path}: needs columns interview, section and turn or text; found {', '.join(columns)}")
+        rows = [{k: (r.get(columns[k]) or "").strip() for k in columns} for r in reader]
+    return pd.DataFrame(rows)
+
+
+def locate_turns(gold: pd.DataFrame, turns: pd.DataFrame) -> pd.DataFrame:
+    """Add ``turn_index`` to each gold row (by its turn column, or by finding its text)."""
+    out = gold.copy()
+    indices: list[int | None] = []
+    used: set[tuple[str, int]] = set()
+    by_interview = {k: g.sort_values("turn_index") for k, g in turns.groupby("interview_id")}
+    for row in out.itertuples():
+        group = by_interview.get(row.interview)
+        found = None
+        if group is not None and "turn" in out.columns and str(getattr(row, "turn", "")).strip().lstrip("-").isdigit():
+            candidate = int(row.turn)
+            found = candidate if candidate in set(group.turn_index) else None
+        elif group is not None:
+            target = " ".join(str(row.text).split())
+            best = (0.0, None)
+            for t, text in zip(group.turn_index, group.text):
+                key = (row.interview, int(t))
+                if key in used:
+                    continue
+                flat = " ".join(str(text).split())
+                score = 100.0 if target and target in flat else fuzz.partial_ratio(target, flat)
+                if score > best[0]:
+                    best = (score, int(t))
+                if score == 100.0:
+                    break
+            if best[1] is not None and best[0] >= 90:
+                found = best[1]
+        if found is not None:
+            used.add((row.interview, found))
+        indices.append(found)
+    out["turn_index"] = indices
+    return out
+
+
+def position_baseline(turns: pd.DataFrame, sections: list[str]) -> dict[tuple[str, int], str]:
+    out = {}
+    for interview, conv in turns.groupby("interview_id"):
+        order = sorted(conv.turn_index.astype(int))
+        for rank, t in enumerate(order):
+            out[(interview, t)] = sections[min(len(sections) - 1, rank * len(sections) // len(order))]
+    return out
+
+
+def question_baseline(turns: pd.DataFrame, question_sections: dict[tuple[str, int], str], first: str) -> dict[tuple[str, int], str]:
+    out = {}
+    for interview, conv in turns.groupby("interview_id"):
+        current = first
+        for t in sorted(conv.turn_index.astype(int)):
+            current = question_sections.get((interview, t), current)
+            out[(interview, t)] = current
+    return out
+
+
+def score(gold: pd.DataFrame, predicted: dict[tuple[str, int], str]) -> dict[str, float]:
+    located = gold.dropna(subset=["turn_index"])
+    truth = located["section"].tolist()
+    guess = [predicted.get((r.interview, int(r.turn_index)), "") for r in located.itertuples()]
+    labels = sorted(set(truth))
+    pk_sum = wd_sum = windows = 0.0
+    for interview, group in located.groupby("interview"):
+        group = group.sort_values("turn_index")
+        ref = group["section"].tolist()
+        hyp = [predicted.get((interview, int(t)), "") for t in group.turn_index]
+        k = window_size(ref)
+        p, n = pk(ref, hyp, k)
+        w, _ = window_diff(ref, hyp, k)
+        pk_sum += p * n
+        wd_sum += w * n
+        windows += n
+    return {
+        "accuracy": round(float(np.mean([a == b for a, b in zip(truth, guess)])) if truth else 0.0, 4),
+        "macro_f1": round(float(f1_score(truth, guess, labels=labels, average="macro", zero_division=0)), 4),
+        "pk": round(pk_sum / windows, 4) if windows else 0.0,
+        "window_diff": round(wd_sum / windows, 4) if windows else 0.0,
+    }
+
+
+def evaluate_segments(out_dir: Path, gold_path: Path, config, embedder=None) -> dict:
+    from .embed import embed_texts, make_embedder
+    from .guide import load_guide
+    from .segment import GuideVectors
+
+    out_dir = Path(out_dir)
+    turns = read_table(TURNS, out_dir)
+    segments = read_table(SEGMENTS, out_dir)
+    guide = load_guide(config.segment.guide)
+    gold = locate_turns(read_gold_sections(gold_path), turns)
+    unknown = sorted(set(gold.section) - set(guide.names))
+    if unknown:
+        raise ValueError(f"{gold_path}: sections {', '.join(unknown)} are not in the guide ({', '.join(guide.names)})")
+    ours = {(r.interview_id, int(r.turn_index)): r.section for r in segments[segments.unit == "turn"].itertuples()}
+
+    store = out_dir / "cache"
+    embedder = embedder or make_embedder(config.embed, store)
+    gv = GuideVectors(guide, lambda texts: embed_texts(list(texts), embedder, store, config.embed.cache)[0])
+    questions = turns[(turns.role == INTERVIEWER) & turns.clean_text.fillna("").str.strip().ne("")]
+    q_sections = {}
+    if len(questions):
+        sims = gv.question_similarity(gv.encode(questions.clean_text.tolist()))
+        for (interview, t), row in zip(zip(questions.interview_id, questions.turn_index.astype(int)), sims):
+            if row.max() >= config.segment.question_min_similarity:
+                q_sections[(interview, t)] = guide.names[int(row.argmax())]
+    return {
+        "gold": str(gold_path),
+        "rows": len(gold),
+        "located": int(gold.turn_index.notna().sum()),
+        "not_found": [f"{r.interview}: {str(getattr(r, 'text', ''))[:60]}" for r in gold[gold.turn_index.isna()].itertuples()],
+        "interview-insights": score(gold, ours),
+        "position only": score(gold, position_baseline(turns, guide.names)),
+        "question similarity only": score(gold, question_baseline(turns, q_sections, guide.names[0])),
+    }
