@@ -31,8 +31,8 @@ def cli():
 
 @pytest.fixture(scope="session")
 def sample_out(tmp_path_factory):
-    """The bundled sample notes through ingest, passages, embed and themes, once per test run."""
-    from pipeline import embed, passages, themes
+    """The bundled sample notes through ingest, passages, embed, segment and themes, once per test run."""
+    from pipeline import embed, passages, segment, themes
     from pipeline.config import Config
     from pipeline.ingest import run as ingest
 
@@ -41,5 +41,6 @@ def sample_out(tmp_path_factory):
     ingest(SAMPLE_RAW, out, cfg)
     passages.run(out, cfg)
     embed.run(out, cfg)
+    segment.run(out, cfg)
     themes.run(out, cfg)
     return out
