@@ -25,7 +25,7 @@ GUIDE ?=
 help:
 	@echo "make report   set up .venv (first time) and build the report from RAW=$(RAW)"
 	@echo "make test     set up .venv (first time) and run the test suite"
-	@echo "make ingest | embed | segment [GUIDE=guide.yaml] | themes | evaluate | clean | clean-cache"
+	@echo "make ingest | embed | segment [GUIDE=guide.yaml] | themes | evaluate | compare BY=field | clean | clean-cache"
 
 install: $(INSTALLED)
 
@@ -67,10 +67,13 @@ evaluate: $(OUT)/themes.parquet
 	$(INSIGHTS) evaluate themes --out "$(OUT)" $(if $(GOLD),--gold "$(GOLD)")
 	$(if $(SECTIONS_GOLD),$(INSIGHTS) evaluate segments --out "$(OUT)" --gold "$(SECTIONS_GOLD)" $(if $(GUIDE),--guide "$(GUIDE)"))
 
-# Later stages (report, compare) land with their issues; until then
-# `make report` runs everything that exists.
-compare:
-	@echo "stage '$@' is not built yet; see the open issues" >&2; exit 2
+# Cohorts by any metadata field: make compare BY=background_group
+compare: $(OUT)/compare/$(BY).html
+
+$(OUT)/compare/$(BY).html: $(OUT)/themes.parquet $(CONFIG_FILE) pipeline/compare.py
+	$(INSIGHTS) compare --by "$(BY)" --out "$(OUT)"
+
+# The report stage lands with its issue; until then `make report` runs every stage.
 
 report: themes
 	@echo "report: themes done ($(OUT)/themes.parquet); the report stage is not built yet"

@@ -326,6 +326,41 @@ def evaluate_segments_cmd(
 
 
 @app.command()
+def compare(
+    by: Annotated[str, typer.Option("--by", "-b", help="Metadata field whose values form the cohorts, e.g. folder, background_group.")] = "folder",
+    out: OutOpt = Path("data/processed"),
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Compare cohorts of interviews by any metadata field (or `folder`).
+
+    Per theme: share of each cohort's conversations mentioning it, a significance test fit for small counts (Fisher's exact for two cohorts, a chi-square permutation test for more) with Benjamini-Hochberg correction and an effect size; distinctive words, quotes and sections per cohort. Writes OUT/compare/FIELD.{html,md,csv,png}.
+    """
+    from . import compare as compare_stage
+
+    cfg = _setup(config, set_, verbose, quiet)
+    try:
+        comparison, written = _stage("compare", compare_stage.run, out, by, cfg, quiet=quiet)
+    except compare_stage.CohortError as exc:  # pragma: no cover - _stage already reports ValueErrors
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    if quiet:
+        return
+    view = Table(title=f"themes by {by} (top 10 by q)", header_style="bold")
+    for col in ("theme", *comparison.cohorts.cohort, "test", "p", "q"):
+        view.add_column(str(col))
+    wide = compare_stage.prevalence_table(comparison).head(10)
+    for row in wide.to_dict("records"):
+        view.add_row(str(row["label"]), *(f"{row.get(f'share[{c}]', 0):.0%}" for c in comparison.cohorts.cohort),
+                     str(row.get("test", "")), f"{row.get('p_value', 1):.3f}", f"{row.get('q_value', 1):.3f}")
+    console.print(view)
+    for path in written:
+        console.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
 def run(
     raw_dir: RawArg,
     out: OutOpt = Path("data/processed"),

@@ -111,12 +111,18 @@ class ThemesConfig(_Section):
     )
 
 
+class CompareConfig(_Section):
+    min_cohort_size: int = Field(5, ge=1, description="Smaller cohorts are marked 'exploratory, n = ...'.")
+    permutations: int = Field(2000, ge=100, description="Permutations for the test with more than two cohorts.")
+
+
 class Config(_Section):
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     passages: PassagesConfig = Field(default_factory=PassagesConfig)
     embed: EmbedConfig = Field(default_factory=EmbedConfig)
     segment: SegmentConfig = Field(default_factory=SegmentConfig)
     themes: ThemesConfig = Field(default_factory=ThemesConfig)
+    compare: CompareConfig = Field(default_factory=CompareConfig)
 
     def sha256(self) -> str:
         return hashlib.sha256(self.to_json().encode()).hexdigest()

@@ -41,6 +41,7 @@ BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9
 EMBEDDINGS = "embeddings.npy"
 EMBEDDINGS_INFO = "embeddings.json"
 CACHE_DIR = "cache"
+CACHE_VERSION = "v2"  # bump when how vectors are computed changes (v2: one text, one thread)
 
 
 class EmbeddingModelError(RuntimeError):
@@ -123,10 +124,22 @@ class SentenceTransformerEmbedder:
         return self._model
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False,
-            convert_to_numpy=True,
-        )
+        import torch
+
+        model = self.model
+        # One text at a time on one thread: as fast as two threads for single short
+        # texts, bit-for-bit repeatable, and no spinning thread pool fighting other
+        # processes for the CPU (that made a busy 2-core machine 10x slower).
+        previous = torch.get_num_threads()
+        if self.batch_size == 1:
+            torch.set_num_threads(1)
+        try:
+            vectors = model.encode(
+                list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False,
+                convert_to_numpy=True,
+            )
+        finally:
+            torch.set_num_threads(previous)
         return np.asarray(vectors, dtype=np.float32)
 
 
@@ -177,7 +190,7 @@ class EmbeddingCache:
     """Vectors by text hash for one model, in one .npz file written atomically."""
 
     def __init__(self, store: Path, model_id: str):
-        self.path = Path(store) / "embeddings" / f"{_slug(model_id)}.npz"
+        self.path = Path(store) / "embeddings" / f"{_slug(model_id)}.{CACHE_VERSION}.npz"
         self.vectors: dict[str, np.ndarray] = {}
         if self.path.is_file():
             try:
