@@ -8,6 +8,11 @@ and the tests use.
 from __future__ import annotations
 
 import logging
+import os
+
+# Library progress bars (BERTopic's hierarchy, tokenizers) would interleave with ours;
+# tqdm reads this when it is first imported, so it must be set before any stage loads.
+os.environ.setdefault("TQDM_DISABLE", "1")
 from pathlib import Path
 from typing import Annotated
 

@@ -71,7 +71,8 @@ class EmbedConfig(_Section):
     batch_size: int = Field(
         1, ge=1,
         description="1 encodes every text alone, so a vector never depends on what else was in its batch "
-        "and themes are identical whether vectors came from the cache or not; 64 is ~1.4x faster.",
+        "and themes are identical whether vectors came from the cache or not; 64 is about 2x faster "
+        "(bench/benchmark.py) but vectors then depend on batching.",
     )
     cache: bool = Field(True, description="Reuse vectors of passages already embedded with the same model.")
 

@@ -323,10 +323,17 @@ def build_topic_model(embedder, n: int, analyzer: LemmaAnalyzer, cfg: ThemesConf
 
 
 class BackendAdapter:
-    """Any of our embedders as a BERTopic embedding backend (used for KeyBERT word vectors)."""
+    """Any of our embedders as a BERTopic embedding backend (used for KeyBERT word vectors).
 
-    def __new__(cls, embedder):
+    With a cache folder, word and document vectors go through the same on-disk cache as
+    passages: KeyBERTInspired re-embeds the same candidate words for every theme, for
+    topics_per_class and for every node of the hierarchy.
+    """
+
+    def __new__(cls, embedder, store: Path | None = None):
         from bertopic.backend import BaseEmbedder
+
+        from .embed import embed_texts
 
         class _Adapter(BaseEmbedder):
             def __init__(self, inner):
@@ -334,7 +341,10 @@ class BackendAdapter:
                 self.inner = inner
 
             def embed(self, documents, verbose=False):
-                return self.inner.encode(list(documents))
+                documents = [str(d) for d in documents]
+                if store is None:
+                    return self.inner.encode(documents)
+                return embed_texts(documents, self.inner, store)[0]
 
         return _Adapter(embedder)
 
@@ -382,9 +392,10 @@ def _sections(out_dir: Path, passages: pd.DataFrame) -> pd.Series:
     return passages["passage_id"].map(by_passage).fillna("unknown").astype("string")
 
 
-def fit_themes(docs: list[str], embeddings: np.ndarray, embedder, analyzer: LemmaAnalyzer, cfg: ThemesConfig):
+def fit_themes(docs: list[str], embeddings: np.ndarray, embedder, analyzer: LemmaAnalyzer, cfg: ThemesConfig,
+               store: Path | None = None):
     """Fit the composed BERTopic; return (model, topics, probabilities, parts)."""
-    model, parts = build_topic_model(BackendAdapter(embedder), len(docs), analyzer, cfg)
+    model, parts = build_topic_model(BackendAdapter(embedder, store), len(docs), analyzer, cfg)
     topics, probs = model.fit_transform(docs, embeddings=embeddings)
     topics = list(topics)
     if OUTLIER in topics and cfg.reduce_outliers:
@@ -440,7 +451,7 @@ def run(out_dir: Path, config: Config, embedder=None) -> pd.DataFrame:
     if len(selected) < 10:
         raise ValueError(f"only {len(selected)} interviewee passages to theme; themes need at least 10")
     docs = selected["clean_text"].tolist()
-    model, topics, probs, parts = fit_themes(docs, emb, embedder, analyzer, cfg)
+    model, topics, probs, parts = fit_themes(docs, emb, embedder, analyzer, cfg, out_dir / "cache" if config.embed.cache else None)
 
     selected["theme_id"] = topics
     selected["probability"] = membership(emb, topics, model)
