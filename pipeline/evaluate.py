@@ -9,7 +9,6 @@ figure for vanilla ``BERTopic()`` fitted on the same passages in the same run.
 
 from __future__ import annotations
 
-import csv
 import itertools
 import logging
 import math
@@ -23,6 +22,7 @@ import pandas as pd
 from rapidfuzz import fuzz
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from .gold import read_gold_csv
 from .ingest.clean import clean_text
 
 log = logging.getLogger(__name__)
@@ -93,17 +93,11 @@ class GoldMatch:
 
 
 def read_gold_codes(path: Path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"gold file not found: {path}")
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        columns = {c.strip().lower(): c for c in (reader.fieldnames or [])}
-        missing = [c for c in ("interview", "code", "text") if c not in columns]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)} (need interview, code, text)")
-        rows = [{k: (r.get(columns[k]) or "").strip() for k in ("interview", "code", "text")} for r in reader]
-    return pd.DataFrame(rows, columns=["interview", "code", "text"])
+    gold = read_gold_csv(path)
+    missing = [c for c in ("interview", "code", "text") if c not in gold.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)} (need interview, code, text)")
+    return gold[["interview", "code", "text"]]
 
 
 def locate_excerpts(gold: pd.DataFrame, passages: pd.DataFrame, min_score: float = 80.0) -> GoldMatch:

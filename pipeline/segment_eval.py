@@ -11,7 +11,6 @@ section of the last interviewer question that matched the guide).
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from rapidfuzz import fuzz
 from sklearn.metrics import f1_score
 
 from .artifacts import SEGMENTS, TURNS, read_table
+from .gold import read_gold_csv
 from .ingest.roles import INTERVIEWER
 
 
@@ -62,16 +62,11 @@ def window_diff(reference: list[str], hypothesis: list[str], k: int | None = Non
 
 
 def read_gold_sections(path: Path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"gold file not found: {path}")
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        columns = {c.strip().lower(): c for c in (reader.fieldnames or [])}
-        if "interview" not in columns or "section" not in columns or not ({"turn", "text"} & set(columns)):
-            raise ValueError(f"{path}: needs columns interview, section and turn or text; found {', '.join(columns)}")
-        rows = [{k: (r.get(columns[k]) or "").strip() for k in columns} for r in reader]
-    return pd.DataFrame(rows)
+    gold = read_gold_csv(path)
+    columns = set(gold.columns)
+    if not {"interview", "section"} <= columns or not {"turn", "text"} & columns:
+        raise ValueError(f"{path}: needs columns interview, section and turn or text; found {', '.join(gold.columns)}")
+    return gold
 
 
 def locate_turns(gold: pd.DataFrame, turns: pd.DataFrame) -> pd.DataFrame:

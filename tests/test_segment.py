@@ -236,3 +236,15 @@ def test_awkward_conversations_and_a_one_section_guide(tmp_path):
     single = load_guide(write(tmp_path, "sections:\n  - name: everything\n    description: all\n    questions: [Tell me about it]\n"))
     table = segment.run(out, cfg, guide=single)
     assert set(table.section) == {"everything"} and (table.confidence == 1.0).all()
+
+
+def test_section_gold_file_needs_its_columns(tmp_path):
+    from pipeline.segment_eval import read_gold_sections
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("interview,section\na,past\n")
+    with pytest.raises(ValueError, match="needs columns interview, section and turn or text"):
+        read_gold_sections(bad)
+    good = tmp_path / "good.csv"
+    good.write_text("Interview , Text,Section\n a , Hello there , past \n")
+    assert read_gold_sections(good).to_dict("records") == [{"interview": "a", "text": "Hello there", "section": "past"}]
