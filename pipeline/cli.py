@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import nullcontext
 
 # Library progress bars (BERTopic's hierarchy, tokenizers) would interleave with ours;
 # tqdm reads this when it is first imported, so it must be set before any stage loads.
@@ -65,6 +66,11 @@ def _setup(config: Path | None, overrides: list[str] | None, verbose: bool, quie
     except ConfigError as exc:
         console.print(f"[red]config error:[/red] {exc}", markup=True, highlight=False)
         raise typer.Exit(2) from None
+
+
+def _with_guide(overrides: list[str] | None, guide: Path | None) -> list[str]:
+    """--guide is a shorthand for --set segment.guide=FILE."""
+    return (overrides or []) + ([f"segment.guide={guide}"] if guide else [])
 
 
 def _progress(quiet: bool) -> Progress:
@@ -136,20 +142,12 @@ def _stage(name: str, fn, *args, quiet: bool = False, **kwargs):
     from .artifacts import ArtifactError
     from .embed import EmbeddingModelError
 
-    with console.status(f"[bold]{name}[/bold] ...", spinner="dots") if not quiet else _nullcontext():
+    with console.status(f"[bold]{name}[/bold] ...", spinner="dots") if not quiet else nullcontext():
         try:
             return fn(*args, **kwargs)
-        except (ArtifactError, EmbeddingModelError, ValueError) as exc:
+        except (ArtifactError, EmbeddingModelError, ValueError, FileNotFoundError) as exc:
             console.print(f"[red]error:[/red] {name}: {exc}", highlight=False)
             raise typer.Exit(1) from None
-
-
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _do_embed(out: Path, cfg: Config, quiet: bool) -> None:
@@ -230,7 +228,7 @@ def segment(
 
     Combines notes headings, interviewer questions matched to the guide, tense and time cues in the answers, and an order prior decoded jointly per conversation. Writes segments.parquet with a confidence and the evidence for every turn.
     """
-    cfg = _setup(config, (set_ or []) + ([f"segment.guide={guide}"] if guide else []), verbose, quiet)
+    cfg = _setup(config, _with_guide(set_, guide), verbose, quiet)
     _do_segment(out, cfg, quiet)
 
 
@@ -269,11 +267,7 @@ def evaluate_themes_cmd(
     from .evaluate import evaluate_themes
 
     cfg = _setup(config, set_, verbose, quiet)
-    try:
-        result = _stage("evaluate", evaluate_themes, out, cfg, gold, quiet=quiet)
-    except FileNotFoundError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+    result = _stage("evaluate", evaluate_themes, out, cfg, gold, quiet=quiet)
     if json_out:
         write_json(result, json_out)
     systems = list(result["internal"])
@@ -310,12 +304,8 @@ def evaluate_segments_cmd(
     from .artifacts import write_json
     from .segment_eval import evaluate_segments
 
-    cfg = _setup(config, (set_ or []) + ([f"segment.guide={guide}"] if guide else []), verbose, quiet)
-    try:
-        result = _stage("evaluate", evaluate_segments, out, gold, cfg, quiet=quiet)
-    except FileNotFoundError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+    cfg = _setup(config, _with_guide(set_, guide), verbose, quiet)
+    result = _stage("evaluate", evaluate_segments, out, gold, cfg, quiet=quiet)
     if json_out:
         write_json(result, json_out)
     systems = ["interview-insights", "position only", "question similarity only"]
@@ -346,11 +336,7 @@ def compare(
     from . import compare as compare_stage
 
     cfg = _setup(config, set_, verbose, quiet)
-    try:
-        comparison, written = _stage("compare", compare_stage.run, out, by, cfg, quiet=quiet)
-    except compare_stage.CohortError as exc:  # pragma: no cover - _stage already reports ValueErrors
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+    comparison, written = _stage("compare", compare_stage.run, out, by, cfg, quiet=quiet)
     if quiet:
         return
     view = Table(title=f"themes by {by} (top 10 by q)", header_style="bold")

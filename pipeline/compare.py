@@ -196,7 +196,7 @@ def _distinctive_words(passages, assignments, cohort_by_interview, interviews, c
     from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from .themes import LemmaAnalyzer, speaker_names, stop_words
+    from .themes import analyzer_for
 
     themed = passages[passages.passage_id.isin(set(assignments.passage_id))].copy()
     themed["cohort"] = themed.interview_id.map(cohort_by_interview)
@@ -204,8 +204,7 @@ def _distinctive_words(passages, assignments, cohort_by_interview, interviews, c
     columns = ["cohort", "word", "score", "rank"]
     if themed.cohort.nunique() < 2:
         return pd.DataFrame(columns=columns)
-    analyzer = LemmaAnalyzer.from_passages(themed, stop_words(speaker_names(passages, interviews),
-                                                              config.themes.extra_stop_words))
+    analyzer = analyzer_for(themed, passages, interviews, config.themes)
     docs = themed.groupby("cohort").clean_text.apply(" ".join)
     counts = CountVectorizer(analyzer=analyzer).fit(docs.tolist())
     matrix = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(counts.transform(docs.tolist()))

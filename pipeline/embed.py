@@ -15,11 +15,11 @@ reuses it: thousands of passages per second on a CPU, at some cost in quality th
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
 import shutil
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -55,6 +55,13 @@ class Embedder(Protocol):
 
 
 def sha256_file(path: Path) -> str:
+    stat = Path(path).stat()
+    return _sha256_file(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _sha256_file(path: str, size: int, mtime_ns: int) -> str:
+    """Keyed by size and mtime too, so a replaced file is hashed again."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -228,11 +235,32 @@ def embed_texts(texts: list[str], embedder: Embedder, store: Path | None, use_ca
 
 
 
+def fingerprint_of(passages) -> str:
+    """The fingerprint of a passages table: what later stages record and are checked against."""
+    return passages_fingerprint(passages["passage_id"].tolist(), passages["clean_text"].tolist())
+
+
 def passages_fingerprint(passage_ids: list[str], texts: list[str]) -> str:
     h = hashlib.sha256()
     for pid, text in zip(passage_ids, texts):
         h.update(f"{pid}\0{text}\0".encode())
     return h.hexdigest()
+
+
+def check_made_from(out_dir: Path, info_file: str, made_by: str, fingerprint: str) -> dict:
+    """A stage's JSON, checked to have been made from the passages with ``fingerprint``.
+
+    Themes fitted on last week's passages would silently mislabel this week's; every
+    stage after embed records the passages' fingerprint so this can be checked.
+    """
+    from .artifacts import ArtifactError, read_json
+
+    info = read_json(Path(out_dir) / info_file, made_by)
+    if info.get("passages_sha256") != fingerprint:
+        raise ArtifactError(
+            f"{Path(out_dir) / info_file}: made from older passages than passages.parquet: run `{made_by}` again"
+        )
+    return info
 
 
 def run(out_dir: Path, config: Config, embedder: Embedder | None = None) -> np.ndarray:
@@ -269,6 +297,6 @@ def load_embeddings(out_dir: Path) -> tuple[np.ndarray, dict]:
         raise ArtifactError(f"{path} is missing: run `insights embed` first")
     vectors = np.load(path, allow_pickle=False)
     passages = read_table(PASSAGES, out_dir)
-    if info.get("passages_sha256") != passages_fingerprint(passages["passage_id"].tolist(), passages["clean_text"].tolist()):
+    if info.get("passages_sha256") != fingerprint_of(passages):
         raise ArtifactError(f"{path} does not match passages.parquet (stale): run `insights embed` again")
     return vectors, info

@@ -192,7 +192,7 @@ def ours_from_outputs(out_dir: Path, config) -> tuple[SystemResult, pd.DataFrame
     """Our themes as written by the themes stage, with the passages and vectors they cover."""
     from .artifacts import ASSIGNMENTS, INTERVIEWS, PASSAGES, THEMES, read_table
     from .embed import load_embeddings
-    from .themes import LemmaAnalyzer, check_fresh, speaker_names, stop_words
+    from .themes import analyzer_for, check_fresh
 
     check_fresh(out_dir)
     passages = read_table(PASSAGES, out_dir)
@@ -203,8 +203,7 @@ def ours_from_outputs(out_dir: Path, config) -> tuple[SystemResult, pd.DataFrame
     rows = [index[p] for p in assignments["passage_id"]]
     selected = passages.iloc[rows].reset_index(drop=True)
     interviews = read_table(INTERVIEWS, out_dir)
-    stop = stop_words(speaker_names(passages, interviews), config.themes.extra_stop_words)
-    analyzer = LemmaAnalyzer.from_passages(selected, stop)
+    analyzer = analyzer_for(selected, passages, interviews, config.themes)
     topics = assignments["theme_id"].astype(int).tolist()
     words_by_theme = {int(r.theme_id): str(r.keywords).split("; ") for r in themes.itertuples()}
     topic_words = [words_by_theme[t][:10] for t in sorted(set(topics) - {OUTLIER})]

@@ -51,12 +51,15 @@ def _windows(sentences: list[str], max_sentences: int, max_words: int) -> list[l
     return windows
 
 
-def _lemmas(doc: Any, start: int, end: int) -> tuple[str, str]:
-    """Alphabetic tokens of doc[start:end] outside placeholders, as aligned lemma/word strings."""
-    span_text = doc.text
-    blocked = set()
-    for m in PLACEHOLDER_RE.finditer(span_text):
+def _placeholder_tokens(doc: Any) -> set[int]:
+    blocked: set[int] = set()
+    for m in PLACEHOLDER_RE.finditer(doc.text):
         blocked.update(t.i for t in doc.char_span(m.start(), m.end(), alignment_mode="expand") or [])
+    return blocked
+
+
+def _lemmas(doc: Any, start: int, end: int, blocked: set[int]) -> tuple[str, str]:
+    """Alphabetic tokens of doc[start:end] outside placeholders, as aligned lemma/word strings."""
     lemmas, words = [], []
     for token in doc[start:end]:
         if token.i in blocked or not token.is_alpha:
@@ -96,6 +99,7 @@ def build_passages(turns: pd.DataFrame, config: Config) -> pd.DataFrame:
             for group in groups:
                 windows.append(sents[i : i + len(group)])
                 i += len(group)
+        blocked = _placeholder_tokens(doc)
         k = 0
         for window in windows:
             if not window:
@@ -106,7 +110,7 @@ def build_passages(turns: pd.DataFrame, config: Config) -> pd.DataFrame:
                 continue
             if not cleaned:
                 continue
-            lemmas, words = _lemmas(doc, window[0].start, window[-1].end)
+            lemmas, words = _lemmas(doc, window[0].start, window[-1].end, blocked)
             rows.append({
                 **base,
                 "passage_id": f"{record['interview_id']}#{record['turn_index']}.{k}",

@@ -45,6 +45,7 @@ from .artifacts import (
     read_json,
     read_table,
 )
+from .embed import check_made_from, fingerprint_of
 
 __all__ = ["Results", "load_results", "ArtifactError"]
 
@@ -52,25 +53,6 @@ OUTLIER = -1  # pipeline.themes.OUTLIER; not imported so loading results does no
 THEMES_INFO = "themes.json"  # pipeline.themes.THEMES_INFO
 SEGMENTS_INFO = "segments.json"  # pipeline.segment.SEGMENTS_INFO
 THEME_TABLES = (THEMES, ASSIGNMENTS, THEME_SECTIONS, THEME_INTERVIEWS, HIERARCHY)
-
-
-def _fingerprint(passages: pd.DataFrame) -> str:
-    from .embed import passages_fingerprint
-
-    return passages_fingerprint(passages["passage_id"].tolist(), passages["clean_text"].tolist())
-
-
-def _check_fresh(out_dir: Path, info_file: str, made_by: str, fingerprint: str) -> None:
-    """A stage's outputs must have been made from the current passages.
-
-    Themes fitted on last week's passages would silently mislabel this week's; the
-    stage records the passages' fingerprint in its JSON so this can be checked.
-    """
-    info = read_json(out_dir / info_file, made_by)
-    if info.get("passages_sha256") != fingerprint:
-        raise ArtifactError(
-            f"{out_dir / info_file}: made from older passages than passages.parquet: run `{made_by}` again"
-        )
 
 
 @dataclass
@@ -444,11 +426,11 @@ def load_results(path: str | Path = "data/processed") -> Results:
     errors: dict[str, ArtifactError] = {}
     _read_optional((PASSAGES,), out_dir, tables, errors)
     if PASSAGES.name in tables:
-        fingerprint = _fingerprint(tables[PASSAGES.name])
+        fingerprint = fingerprint_of(tables[PASSAGES.name])
         _read_optional((SEGMENTS,), out_dir, tables, errors,
-                       lambda: _check_fresh(out_dir, SEGMENTS_INFO, SEGMENTS.made_by, fingerprint))
+                       lambda: check_made_from(out_dir, SEGMENTS_INFO, SEGMENTS.made_by, fingerprint))
         _read_optional(THEME_TABLES, out_dir, tables, errors,
-                       lambda: _check_fresh(out_dir, THEMES_INFO, THEMES.made_by, fingerprint))
+                       lambda: check_made_from(out_dir, THEMES_INFO, THEMES.made_by, fingerprint))
     else:
         for spec in (SEGMENTS, *THEME_TABLES):
             errors[spec.name] = ArtifactError(

@@ -39,26 +39,24 @@ def window_size(reference: list[str]) -> int:
     return max(1, round(len(reference) / n_segments / 2))
 
 
-def pk(reference: list[str], hypothesis: list[str], k: int | None = None) -> tuple[float, int]:
-    """(error rate, number of windows): does a window straddle a boundary in one but not the other?"""
+def _window_errors(reference: list[str], hypothesis: list[str], k: int | None, disagree) -> tuple[float, int]:
     k = k or window_size(reference)
     ref, hyp = segment_ids(reference), segment_ids(hypothesis)
     windows = len(reference) - k
     if windows <= 0:
         return 0.0, 0
-    errors = sum((ref[i] == ref[i + k]) != (hyp[i] == hyp[i + k]) for i in range(windows))
+    errors = sum(disagree(ref[i], ref[i + k], hyp[i], hyp[i + k]) for i in range(windows))
     return errors / windows, windows
+
+
+def pk(reference: list[str], hypothesis: list[str], k: int | None = None) -> tuple[float, int]:
+    """(error rate, number of windows): does a window straddle a boundary in one but not the other?"""
+    return _window_errors(reference, hypothesis, k, lambda r0, r1, h0, h1: (r0 == r1) != (h0 == h1))
 
 
 def window_diff(reference: list[str], hypothesis: list[str], k: int | None = None) -> tuple[float, int]:
     """(error rate, windows): does a window hold a different number of boundaries?"""
-    k = k or window_size(reference)
-    ref, hyp = segment_ids(reference), segment_ids(hypothesis)
-    windows = len(reference) - k
-    if windows <= 0:
-        return 0.0, 0
-    errors = sum((ref[i + k] - ref[i]) != (hyp[i + k] - hyp[i]) for i in range(windows))
-    return errors / windows, windows
+    return _window_errors(reference, hypothesis, k, lambda r0, r1, h0, h1: (r1 - r0) != (h1 - h0))
 
 
 def read_gold_sections(path: Path) -> pd.DataFrame:

@@ -358,6 +358,13 @@ def speaker_names(passages: pd.DataFrame, interviews: pd.DataFrame) -> list[str]
     return names
 
 
+def analyzer_for(texts: pd.DataFrame, passages: pd.DataFrame, interviews: pd.DataFrame,
+                 cfg: ThemesConfig) -> LemmaAnalyzer:
+    """The themes vectorizer's analyzer, learnt from ``texts``, with every known name stopped."""
+    stop = stop_words(speaker_names(passages, interviews), cfg.extra_stop_words)
+    return LemmaAnalyzer.from_passages(texts, stop)
+
+
 def theme_passages(passages: pd.DataFrame, cfg: ThemesConfig) -> tuple[pd.Series, dict[str, int]]:
     """Which passages are themed: interviewee speech in the main language (by default)."""
     answers = passages["role"] == INTERVIEWEE
@@ -440,8 +447,7 @@ def run(out_dir: Path, config: Config, embedder=None) -> pd.DataFrame:
         )
     mask, left_out = theme_passages(passages, cfg)
     interviews = read_table(INTERVIEWS, out_dir)
-    stop = stop_words(speaker_names(passages, interviews), cfg.extra_stop_words)
-    analyzer = LemmaAnalyzer.from_passages(passages[mask], stop)
+    analyzer = analyzer_for(passages[mask], passages, interviews, cfg)
     # Small talk ("Thanks so much for doing this") has no content words to theme.
     contentful = passages["clean_text"].map(lambda t: analyzer.content_words(t) >= cfg.min_content_words)
     n_small_talk = int((mask & ~contentful).sum())
@@ -558,13 +564,9 @@ def save_model(model, embedder, folder: Path) -> None:
 
 def check_fresh(out_dir: Path) -> dict:
     """themes.json, checked to belong to the current passages (else: run themes again)."""
-    from .artifacts import ArtifactError, read_json
+    from .embed import check_made_from, fingerprint_of
 
-    info = read_json(Path(out_dir) / THEMES_INFO, "insights themes")
-    current = read_json(Path(out_dir) / "embeddings.json", "insights embed")
-    if info.get("passages_sha256") != current.get("passages_sha256"):
-        raise ArtifactError("themes are older than the current passages: run `insights themes` again")
-    return info
+    return check_made_from(out_dir, THEMES_INFO, THEMES.made_by, fingerprint_of(read_table(PASSAGES, out_dir)))
 
 
 def load_model(out_dir: Path):

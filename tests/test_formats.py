@@ -7,7 +7,6 @@ Answers are two or three sentences long so the language detector has enough to g
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest

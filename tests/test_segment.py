@@ -1,14 +1,12 @@
 """Segmentation: each evidence source alone, the joint decoding, the metrics, bad input."""
 
-import json
-import shutil
 import textwrap
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT, SAMPLE_RAW
+from conftest import ROOT
 from pipeline import embed, passages, segment
 from pipeline.artifacts import SEGMENTS, read_table
 from pipeline.config import Config, SegmentConfig

@@ -6,7 +6,6 @@ import shutil
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from pipeline import themes
 from pipeline.artifacts import ASSIGNMENTS, HIERARCHY, THEME_INTERVIEWS, THEME_SECTIONS, THEMES, read_table

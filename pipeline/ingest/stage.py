@@ -254,6 +254,7 @@ def run(
     main_language = cfg.main_language or (
         max(sorted(words_by_language), key=lambda k: words_by_language[k]) if words_by_language else "en"
     )
+    entry_by_path = {e["path"]: e for e in entries}
     for row in interview_rows:
         row["in_main_language"] = row["language"] == main_language
         if not row["in_main_language"] and row["language"] != UNDETERMINED:
@@ -262,7 +263,7 @@ def run(
                 f"not the corpus's main language ({main_language}); it is flagged and kept apart from "
                 f"{_language_name(main_language)} analysis"
             )
-            entry = next(e for e in entries if e["path"] == row["source_file"])
+            entry = entry_by_path[row["source_file"]]
             entry["warnings"].append(msg)
             log.warning("%s: %s", row["source_file"], msg)
     in_main = {r["interview_id"]: r["in_main_language"] for r in interview_rows}
