@@ -20,7 +20,7 @@ SEGMENT_CODE := pipeline/segment.py pipeline/guide.py $(wildcard pipeline/guides
 THEMES_CODE := pipeline/themes.py
 GUIDE ?=
 
-.PHONY: install test report ingest embed segment themes evaluate compare clean clean-cache distclean help
+.PHONY: install test report chromium ingest embed segment themes evaluate compare clean clean-cache distclean help
 
 help:
 	@echo "make report   set up .venv (first time) and build the report from RAW=$(RAW)"
@@ -73,12 +73,23 @@ compare: $(OUT)/compare/$(BY).html
 $(OUT)/compare/$(BY).html: $(OUT)/themes.parquet $(CONFIG_FILE) pipeline/compare.py
 	$(INSIGHTS) compare --by "$(BY)" --out "$(OUT)"
 
-# The report stage lands with its issue; until then `make report` runs every stage.
+# The main job: every stage, then OUT/report/report.{html,md,json}. TAKEAWAYS=6 for more.
+REPORT_CODE := $(wildcard pipeline/report/*.py pipeline/report/*.yaml)
+TAKEAWAYS ?=
+report: $(OUT)/report/report.json
 
-report: themes
-	@echo "report: themes done ($(OUT)/themes.parquet); the report stage is not built yet"
+$(OUT)/report/report.json: $(OUT)/themes.parquet $(CONFIG_FILE) $(REPORT_CODE)
+	$(INSIGHTS) report --out "$(OUT)" $(if $(TAKEAWAYS),--takeaways $(TAKEAWAYS))
 
-test: $(INSTALLED)
+# The report's screenshot test needs headless Chromium (Debian's `chromium`); install it
+# when missing and possible (root + apt), else that one test is skipped with the reason.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+	  echo "chromium not available: the report screenshot test will be skipped"
+
+test: $(INSTALLED) chromium
 	$(BIN)/python -m pytest
 
 clean:

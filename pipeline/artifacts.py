@@ -275,6 +275,12 @@ def write_text(text: str, target: Path) -> Path:
     return Path(target)
 
 
+def write_bytes(data: bytes, target: Path) -> Path:
+    with atomic_path(Path(target)) as tmp:
+        tmp.write_bytes(data)
+    return Path(target)
+
+
 def read_json(target: Path, made_by: str) -> Any:
     target = Path(target)
     if not target.is_file():

@@ -351,6 +351,41 @@ def compare(
         console.print(f"wrote {path}", highlight=False)
 
 
+def _do_report(out: Path, cfg: Config, quiet: bool) -> None:
+    from . import report as report_stage
+
+    written = _stage("report", report_stage.run, out, cfg, quiet=quiet)
+    for key in ("html", "md", "json"):
+        typer.echo(f"wrote {written[key]}")
+
+
+@app.command()
+def report(
+    out: OutOpt = Path("data/processed"),
+    takeaways: Annotated[int | None, typer.Option("--takeaways", "-n", help="Number of ranked takeaways (default 4).")] = None,
+    schema: Annotated[bool, typer.Option("--schema", help="Print the JSON Schema of report.json and exit.")] = False,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write the takeaways report: OUT/report/report.html (one offline page), report.md (+ PNG figures) and report.json.
+
+    Overview and diversity of backgrounds, the main themes per guide section, ranked takeaways with support
+    and quotes, numbers people gave (median, range, n, quotes), lists people enumerated, what only one or two
+    said, and the method (models, parameters, counts, skipped files, input hash).
+    """
+    if schema:
+        import json
+
+        from .report.schema import Report
+
+        typer.echo(json.dumps(Report.model_json_schema(), indent=2))
+        return
+    cfg = _setup(config, (set_ or []) + ([f"report.takeaways={takeaways}"] if takeaways else []), verbose, quiet)
+    _do_report(out, cfg, quiet)
+
+
 @app.command()
 def run(
     raw_dir: RawArg,
@@ -360,12 +395,13 @@ def run(
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run every stage on RAW_DIR: ingest, embed, segment, themes (later stages as they land)."""
+    """Run every stage on RAW_DIR: ingest, embed, segment, themes, report."""
     cfg = _setup(config, set_, verbose, quiet)
     _do_ingest(raw_dir, out, cfg, quiet)
     _do_embed(out, cfg, quiet)
     _do_segment(out, cfg, quiet)
     _do_themes(out, cfg, quiet)
+    _do_report(out, cfg, quiet)
 
 
 @app.command("config")

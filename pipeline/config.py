@@ -117,6 +117,23 @@ class CompareConfig(_Section):
     permutations: int = Field(2000, ge=100, description="Permutations for the test with more than two cohorts.")
 
 
+class ReportConfig(_Section):
+    takeaways: int = Field(4, ge=1, le=20, description="Number of ranked takeaways.")
+    quotes_per_takeaway: int = Field(3, ge=2, le=5, description="Quotes per takeaway, each from a different person.")
+    themes_per_section: int = Field(4, ge=1, le=20, description="Main themes shown per guide section.")
+    min_theme_conversations: int = Field(2, ge=1, description="A theme appears under a section only if this many conversations raise it there.")
+    advice_min_score: float = Field(0.5, ge=0, le=1, description="Advice score from which a sentence starts an advice point.")
+    group_threshold: float = Field(0.75, gt=0, lt=2, description="Distance (1 - similarity) under which advice points are grouped.")
+    word_weight: float = Field(0.5, ge=0, le=1, description="Share of shared words (vs meaning) in the advice similarity.")
+    also_discussed_similarity: float = Field(0.6, ge=0, le=1, description="A passage this close to a takeaway counts as discussing it.")
+    rare_max_conversations: int = Field(2, ge=1, description="'Only one or two said': points from at most this many conversations.")
+    rare_max_items: int = Field(8, ge=0)
+    background_fields: list[str] = Field(default_factory=lambda: ["background", "education"],
+                                         description="Metadata fields holding educational backgrounds (';'-separated).")
+    lists_file: str | None = Field(None, description="YAML codebook of list kinds (default: the built-in one for freelance/mentor calls).")
+    title: str = Field("Interview insights", description="Report title.")
+
+
 class Config(_Section):
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     passages: PassagesConfig = Field(default_factory=PassagesConfig)
@@ -124,6 +141,7 @@ class Config(_Section):
     segment: SegmentConfig = Field(default_factory=SegmentConfig)
     themes: ThemesConfig = Field(default_factory=ThemesConfig)
     compare: CompareConfig = Field(default_factory=CompareConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
     def sha256(self) -> str:
         return hashlib.sha256(self.to_json().encode()).hexdigest()

@@ -57,3 +57,14 @@ def multilingual_sentencizer() -> Language:
 def describe() -> dict[str, str]:
     name = english_pipeline_name()
     return {"name": name, "version": english(name).meta.get("version", "?"), "spacy": spacy.__version__}
+
+
+@lru_cache(maxsize=1)
+def english_full(name: str | None = None) -> Language:
+    """The whole English pipeline with parser and entities, for the report's sentence analysis.
+
+    Slower than :func:`english`; the report parses only interviewee passages, once.
+    Token attributes that need the parser (``.children``, ``.sents``) are only safe
+    on docs from this pipeline.
+    """
+    return spacy.load(name or english_pipeline_name())

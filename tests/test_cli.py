@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT
 
-COMMANDS = ["ingest", "embed", "themes", "evaluate", "run", "config", "version"]
+COMMANDS = ["ingest", "embed", "themes", "evaluate", "report", "run", "config", "version"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
