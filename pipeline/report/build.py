@@ -31,7 +31,7 @@ from .schema import (
     SectionTheme, SkippedFile, Takeaway,
 )
 from .sentences import ParsedSentences, parse_sentences
-from .takeaways import group_points, headline_for, rank_groups
+from .takeaways import group_points, headline_for, normalise, rank_groups
 
 OUTLIER = -1
 
@@ -168,13 +168,12 @@ def _best_sentence(passage_ids: list[str], keywords: list[str], parsed: ParsedSe
     candidates = table[table["passage_id"].isin(passage_ids)]
     best, best_key = None, None
     rank = {pid: i for i, pid in enumerate(passage_ids)}
-    keyset = [k for k in keywords]
     for r, row in candidates.iterrows():
         words = len(row["text"].split())
         if words < 6 or words > 40 or row["text"].rstrip().endswith("?"):
             continue
         words = set(row["lemmas"].split()) | set(re.findall(r"[a-z]+", row["text"].lower()))
-        hits = sum(1 for k in keyset if k in words)
+        hits = sum(1 for k in keywords if k in words)
         if hits == 0:
             continue
         key = (-hits, rank[row["passage_id"]], row["sentence_index"])
@@ -231,9 +230,8 @@ def _embed(texts: list[str], out_dir: Path, cfg: Config, embedder=None) -> np.nd
 
 
 def build_takeaways(r: Results, parsed: ParsedSentences, cfg: Config, quote: QuoteMaker, out_dir: Path,
-                    embedder=None) -> tuple[list[Takeaway], list]:
+                    passage_vectors: np.ndarray, points: list, embedder=None) -> tuple[list[Takeaway], list]:
     table = parsed.table
-    points = advice_points(table, min_score=cfg.report.advice_min_score)
     if not points:
         return [], []
     rows, owner = advice_sentences(points, table)
@@ -242,11 +240,9 @@ def build_takeaways(r: Results, parsed: ParsedSentences, cfg: Config, quote: Quo
                           [p.score for p in points], cfg.report.group_threshold, cfg.report.word_weight)
 
     # Conversations that discuss a group's subject without giving it as advice.
-    passage_vectors, _ = load_embeddings(out_dir)
     passages = r.passages.reset_index(drop=True)
     mask = (passages["role"] == "interviewee").to_numpy()
-    pv = passage_vectors[mask]
-    pv = pv / np.where(np.linalg.norm(pv, axis=1, keepdims=True) == 0, 1, np.linalg.norm(pv, axis=1, keepdims=True))
+    pv = normalise(passage_vectors[mask])
     p_interviews = passages.loc[mask, "interview_id"].to_numpy()
     p_lemmas = passages.loc[mask, "lemmas"].fillna("").to_numpy()
     for g in groups:
@@ -435,9 +431,9 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def build_method(r: Results, cfg: Config, out_dir: Path, parsed: ParsedSentences, n_points: int) -> Method:
+def build_method(r: Results, cfg: Config, out_dir: Path, parsed: ParsedSentences, n_points: int,
+                 embed_info: dict) -> Method:
     themes_info = json.loads((Path(out_dir) / "themes.json").read_text(encoding="utf-8"))
-    _, embed_info = load_embeddings(out_dir)
     spacy_info = nlp.describe()
     assignments = r.assignments
     skipped = [SkippedFile(path=f["path"], status=f["status"], reason=str(f.get("reason") or ""))
@@ -498,8 +494,9 @@ def build_report(out_dir: Path, cfg: Config, generated_at: str, embedder=None) -
     passages = with_sections
     quote = QuoteMaker(passages, sections)
     parsed = parse_sentences(passages, r.turns)
-    takeaways, rest = build_takeaways(r, parsed, cfg, quote, out_dir, embedder)
-    n_points = len(advice_points(parsed.table, min_score=cfg.report.advice_min_score))
+    passage_vectors, embed_info = load_embeddings(out_dir)
+    points = advice_points(parsed.table, min_score=cfg.report.advice_min_score)
+    takeaways, rest = build_takeaways(r, parsed, cfg, quote, out_dir, passage_vectors, points, embedder)
     report = Report(
         title=cfg.report.title, generated_at=generated_at,
         overview=build_overview(r, parsed, cfg, quote),
@@ -508,7 +505,7 @@ def build_report(out_dir: Path, cfg: Config, generated_at: str, embedder=None) -
         numbers=build_numbers(parsed, quote, guide.names),
         lists=build_lists(parsed, quote, load_codebook(cfg.report.lists_file)),
         rare=build_rare(rest, r, parsed.table, quote, cfg),
-        method=build_method(r, cfg, out_dir, parsed, n_points),
+        method=build_method(r, cfg, out_dir, parsed, len(points), embed_info),
     )
     report.method.report_sha256 = content_sha256(report)
     return report

@@ -35,13 +35,13 @@ class PointGroup:
     also_discussed: list[str] | None = None
 
 
-def _normalise(v: np.ndarray) -> np.ndarray:
+def normalise(v: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(v, axis=1, keepdims=True)
     return v / np.where(norms == 0, 1, norms)
 
 
 def similarity(vectors: np.ndarray, lemma_docs: list[str], word_weight: float) -> tuple[np.ndarray, TfidfVectorizer | None]:
-    v = _normalise(vectors)
+    v = normalise(vectors)
     meaning = v @ v.T
     if word_weight <= 0 or not any(lemma_docs):
         return meaning, None
@@ -74,7 +74,7 @@ def group_points(points: list[AdvicePoint], owner: np.ndarray, vectors: np.ndarr
     """
     if not points:
         return []
-    v = _normalise(vectors)
+    v = normalise(vectors)
     sentence_sim, _ = similarity(vectors, lemma_docs, word_weight)
     if len(points) == 1:
         labels = np.zeros(1, dtype=int)
@@ -88,7 +88,7 @@ def group_points(points: list[AdvicePoint], owner: np.ndarray, vectors: np.ndarr
     for label in sorted(set(labels.tolist())):
         idx = [k for k in range(len(points)) if labels[k] == label]
         rows = np.flatnonzero(np.isin(owner, idx))
-        centroid = _normalise(v[rows].mean(axis=0, keepdims=True))[0]
+        centroid = normalise(v[rows].mean(axis=0, keepdims=True))[0]
         cohesion = float(np.mean(v[rows] @ centroid))
         members = [points[k] for k in idx]
         strength = round(float(np.mean([scores[k] for k in idx])) * cohesion, 4)
