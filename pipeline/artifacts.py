@@ -4,15 +4,21 @@ Stages never hard-code a file name or a column list; they ask this module. Table
 are validated when read, so a stage fails with one clear line (what is missing and
 which command makes it) instead of a KeyError deep inside pandas. Every write goes
 to a temporary file in the same folder and is then renamed over the target, so an
-interrupted run never leaves half a file behind.
+interrupted run never leaves half a file behind. Inside :func:`together`, the
+renames wait until the whole stage has succeeded and then happen in one short burst
+with SIGINT/SIGTERM held back, so an interrupted stage leaves the previous outputs
+of that stage as they were, not half old and half new.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,6 +207,7 @@ HIERARCHY = TableSpec(
 )
 
 MANIFEST = "manifest.json"
+TMP_SUFFIX = ".tmp"  # every temporary this package writes is ".<name>.<random>.tmp"
 EFFECTIVE_CONFIG = "config.json"
 TABLES = {
     spec.name: spec
@@ -225,20 +232,141 @@ def conform(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+class _Batch:
+    """Renames waiting for the end of a stage, and the temporaries they will rename."""
+
+    def __init__(self) -> None:
+        self.actions: list[Callable[[], None]] = []
+        self.temporaries: list[Path] = []
+        self.pending: dict[Path, Path] = {}  # target -> temporary holding its new content
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("artifact_batch", default=None)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def _commit(actions: list[Callable[[], None]]) -> None:
+    # Ctrl-C during the renames would leave a mix of old and new outputs: hold the
+    # signals back for the few milliseconds they take (they are delivered after).
+    blockable = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blockable)
+    try:
+        for action in actions:
+            action()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 @contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it over ``target`` on success."""
+def together() -> Iterator[None]:
+    """Make every write inside the block visible at once, when the block succeeds.
+
+    If the block raises (or the process is killed), no target is touched and the
+    temporaries are removed (a killed run's are removed by the next run's
+    :func:`remove_leftovers`).
+    """
+    if _batch.get() is not None:  # nested: the outer block commits
+        yield
+        return
+    batch = _Batch()
+    token = _batch.set(batch)
+    try:
+        yield
+        _batch.reset(token)
+        token = None
+        _commit(batch.actions)
+    finally:
+        if token is not None:
+            _batch.reset(token)
+        for tmp in batch.temporaries:
+            _remove(tmp)
+
+
+def pending_path(target: Path) -> Path:
+    """Where ``target``'s content is now: its temporary while a batch is open, else itself."""
+    batch = _batch.get()
+    target = Path(target)
+    return batch.pending.get(target, target) if batch else target
+
+
+def defer(target: Path, tmp: Path, action: Callable[[], None]) -> None:
+    """Run ``action`` (which moves ``tmp`` onto ``target``) at the end of the open batch, or now."""
+    batch = _batch.get()
+    if batch is None:
+        action()
+        return
+    batch.temporaries.append(tmp)
+    batch.pending[Path(target)] = tmp
+    batch.actions.append(action)
+
+
+@contextmanager
+def atomic_path(target: Path, now: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` on success.
+
+    Inside :func:`together` the rename waits for the end of the block unless ``now``
+    (for caches, whose content is worth keeping even if the stage later fails).
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TMP_SUFFIX, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    handed_over = False
     try:
         yield tmp_path
-        os.replace(tmp_path, target)
+        if now:
+            os.replace(tmp_path, target)
+        else:
+            defer(target, tmp_path, lambda: os.replace(tmp_path, target))
+            handed_over = _batch.get() is not None
     finally:
-        if tmp_path.exists():
+        if not handed_over and tmp_path.exists():
             tmp_path.unlink()
+
+
+def replace_folder(build: Callable[[Path], None], target: Path) -> Path:
+    """Build a folder beside ``target`` with ``build(tmp)`` and swap it in whole."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=TMP_SUFFIX, dir=target.parent))
+    try:
+        build(tmp)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+    def swap() -> None:
+        old = target.with_name(f".{target.name}.old{TMP_SUFFIX}")
+        _remove(old)
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+        _remove(old)
+
+    defer(target, tmp, swap)
+    return target
+
+
+def remove_leftovers(out_dir: Path) -> list[Path]:
+    """Delete temporaries a killed run left behind (call only while holding the output lock)."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return []
+    found = [p for p in out_dir.rglob(f".*{TMP_SUFFIX}") if p.name.startswith(".")]
+    for path in sorted(found, key=lambda p: len(p.parts), reverse=True):
+        original = path.with_name(path.name[1 : -len(f".old{TMP_SUFFIX}")]) if path.name.endswith(f".old{TMP_SUFFIX}") else None
+        if original is not None and not original.exists():
+            path.rename(original)  # killed between the two renames of a folder swap: put the old one back
+        else:
+            _remove(path)
+    return found
 
 
 def write_table(df: pd.DataFrame, spec: TableSpec, out_dir: Path) -> Path:

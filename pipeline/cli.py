@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 
 # Library progress bars (BERTopic's hierarchy, tokenizers) would interleave with ours;
 # tqdm reads this when it is first imported, so it must be set before any stage loads.
@@ -24,8 +25,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import __version__
-from .artifacts import ArtifactError
+from . import runlog
+from .artifacts import ArtifactError, remove_leftovers
 from .config import Config, ConfigError, load_config
+from .outlock import OutputLocked, hold
 
 app = typer.Typer(
     name="insights",
@@ -48,6 +51,11 @@ SetOpt = Annotated[
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder for processed outputs.", file_okay=False)]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show debug messages.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Show only errors.")]
+RedactOpt = Annotated[
+    bool,
+    typer.Option("--redact", help="Replace names, organisations, places, e-mails, phone numbers and URLs with "
+                 "placeholders in everything written to OUT (same as --set redact=true)."),
+]
 RawArg = Annotated[
     Path,
     typer.Argument(help="Folder of notes and transcripts (read only; never modified).", file_okay=False),
@@ -71,6 +79,41 @@ def _setup(config: Path | None, overrides: list[str] | None, verbose: bool, quie
 def _with_guide(overrides: list[str] | None, guide: Path | None) -> list[str]:
     """--guide is a shorthand for --set segment.guide=FILE."""
     return (overrides or []) + ([f"segment.guide={guide}"] if guide else [])
+
+
+@contextmanager
+def _session(out: Path, cfg: Config) -> Iterator[None]:
+    """What every command that touches OUT does: hold its lock, log to OUT/run.log, sweep leftovers."""
+    try:
+        with hold(out, cfg.output.lock_timeout_s,
+                  on_wait=lambda msg: console.print(f"[yellow]{msg}[/yellow]", highlight=False)):
+            left = remove_leftovers(out)
+            with runlog.attached(out):
+                if left:
+                    logging.getLogger("pipeline.run").warning(
+                        "removed %d temporary file(s) an interrupted run left in %s", len(left), out)
+                yield
+    except OutputLocked as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    """Show one error line, keep it in the run log, and give the exit to raise."""
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    runlog.note(logging.ERROR, message)
+    return typer.Exit(code)
+
+
+def _outside_raw(raw_dir: Path, out: Path) -> None:
+    """Raw notes are never written to: refuse an output folder that is, or is inside, RAW_DIR."""
+    if raw_dir.is_dir() and out.resolve().is_relative_to(raw_dir.resolve()):
+        raise _fail(f"the output folder {out} is inside the raw folder {raw_dir}, which is never written to: "
+                    "choose another --out", 2)
+
+
+def _with_redact(overrides: list[str] | None, redact: bool) -> list[str]:
+    return (overrides or []) + (["redact=true"] if redact else [])
 
 
 def _progress(quiet: bool) -> Progress:
@@ -101,8 +144,7 @@ def _do_ingest(raw_dir: Path, out: Path, cfg: Config, quiet: bool) -> None:
         try:
             result = ingest_run(raw_dir, out, cfg, on_file=tick)
         except NothingIngested as exc:
-            console.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+            raise _fail(str(exc)) from None
     if quiet:
         return
     counts = result.manifest["counts"]
@@ -121,6 +163,7 @@ def _do_ingest(raw_dir: Path, out: Path, cfg: Config, quiet: bool) -> None:
 def ingest(
     raw_dir: RawArg,
     out: OutOpt = Path("data/processed"),
+    redact: RedactOpt = False,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     verbose: VerboseOpt = False,
@@ -133,8 +176,10 @@ def ingest(
     A file that cannot be read is listed in the manifest with the reason; the command
     fails only when nothing could be ingested.
     """
-    cfg = _setup(config, set_, verbose, quiet)
-    _do_ingest(raw_dir, out, cfg, quiet)
+    cfg = _setup(config, _with_redact(set_, redact), verbose, quiet)
+    _outside_raw(raw_dir, out)
+    with _session(out, cfg):
+        _do_ingest(raw_dir, out, cfg, quiet)
 
 
 def _stage(name: str, fn, *args, quiet: bool = False, **kwargs):
@@ -146,8 +191,7 @@ def _stage(name: str, fn, *args, quiet: bool = False, **kwargs):
         try:
             return fn(*args, **kwargs)
         except (ArtifactError, EmbeddingModelError, ValueError, FileNotFoundError) as exc:
-            console.print(f"[red]error:[/red] {name}: {exc}", highlight=False)
-            raise typer.Exit(1) from None
+            raise _fail(f"{name}: {exc}") from None
 
 
 def _do_embed(out: Path, cfg: Config, quiet: bool) -> None:
@@ -166,8 +210,7 @@ def _do_segment(out: Path, cfg: Config, quiet: bool) -> None:
     try:
         guide = load_guide(cfg.segment.guide)
     except GuideError as exc:
-        console.print(f"[red]error:[/red] guide: {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        raise _fail(f"guide: {exc}", 2) from None
     table = _stage("segment", segment.run, out, cfg, guide, quiet=quiet)
     if quiet:
         return
@@ -206,7 +249,8 @@ def embed(
     Reads turns.parquet; writes passages.parquet, embeddings.npy and embeddings.json. Vectors are cached in OUT/cache by (model, text), so a re-run embeds only new passages. Set embed.backend=model2vec for the fast static backend.
     """
     cfg = _setup(config, set_, verbose, quiet)
-    _do_embed(out, cfg, quiet)
+    with _session(out, cfg):
+        _do_embed(out, cfg, quiet)
 
 
 GuideOpt = Annotated[
@@ -229,7 +273,8 @@ def segment(
     Combines notes headings, interviewer questions matched to the guide, tense and time cues in the answers, and an order prior decoded jointly per conversation. Writes segments.parquet with a confidence and the evidence for every turn.
     """
     cfg = _setup(config, _with_guide(set_, guide), verbose, quiet)
-    _do_segment(out, cfg, quiet)
+    with _session(out, cfg):
+        _do_segment(out, cfg, quiet)
 
 
 @app.command()
@@ -245,7 +290,8 @@ def themes(
     Writes themes.parquet, assignments.parquet, theme_sections.parquet, theme_interviews.parquet, hierarchy.parquet and the fitted model (safetensors) in themes_model/.
     """
     cfg = _setup(config, set_, verbose, quiet)
-    _do_themes(out, cfg, quiet)
+    with _session(out, cfg):
+        _do_themes(out, cfg, quiet)
 
 
 evaluate_app = typer.Typer(help="Check the pipeline's results against internal measures and your own coding.", no_args_is_help=True)
@@ -267,26 +313,27 @@ def evaluate_themes_cmd(
     from .evaluate import evaluate_themes
 
     cfg = _setup(config, set_, verbose, quiet)
-    result = _stage("evaluate", evaluate_themes, out, cfg, gold, quiet=quiet)
-    if json_out:
-        write_json(result, json_out)
-    systems = list(result["internal"])
-    table = Table(title=f"themes on {result['n_passages']} passages", header_style="bold")
-    table.add_column("measure")
-    for name in systems:
-        table.add_column(name, justify="right")
-    for metric in ("themes", "outlier_share", "topic_diversity", "npmi"):
-        table.add_row(metric, *(str(result["internal"][s][metric]) for s in systems))
-    if "gold" in result:
-        g = result["gold"]
-        for metric in ("nmi", "ari", "mean_best_f1"):
-            table.add_row(f"gold {metric}", *(str(g[s][metric]) for s in systems))
-    Console().print(table)
-    if "gold" in result:
-        g = result["gold"]
-        typer.echo(f"gold: {g['located']} of {g['excerpts']} excerpts located in the themed passages")
-        for line in g["not_found"][:10]:
-            typer.echo(f"  not found: {line}")
+    with _session(out, cfg):
+        result = _stage("evaluate", evaluate_themes, out, cfg, gold, quiet=quiet)
+        if json_out:
+            write_json(result, json_out)
+        systems = list(result["internal"])
+        table = Table(title=f"themes on {result['n_passages']} passages", header_style="bold")
+        table.add_column("measure")
+        for name in systems:
+            table.add_column(name, justify="right")
+        for metric in ("themes", "outlier_share", "topic_diversity", "npmi"):
+            table.add_row(metric, *(str(result["internal"][s][metric]) for s in systems))
+        if "gold" in result:
+            g = result["gold"]
+            for metric in ("nmi", "ari", "mean_best_f1"):
+                table.add_row(f"gold {metric}", *(str(g[s][metric]) for s in systems))
+        Console().print(table)
+        if "gold" in result:
+            g = result["gold"]
+            typer.echo(f"gold: {g['located']} of {g['excerpts']} excerpts located in the themed passages")
+            for line in g["not_found"][:10]:
+                typer.echo(f"  not found: {line}")
 
 
 @evaluate_app.command("segments")
@@ -305,19 +352,20 @@ def evaluate_segments_cmd(
     from .segment_eval import evaluate_segments
 
     cfg = _setup(config, _with_guide(set_, guide), verbose, quiet)
-    result = _stage("evaluate", evaluate_segments, out, gold, cfg, quiet=quiet)
-    if json_out:
-        write_json(result, json_out)
-    systems = ["interview-insights", "position only", "question similarity only"]
-    table = Table(title=f"sections: {result['located']} of {result['rows']} gold turns located", header_style="bold")
-    table.add_column("measure")
-    for name in systems:
-        table.add_column(name, justify="right")
-    for metric, note in (("accuracy", ""), ("macro_f1", ""), ("pk", " (lower is better)"), ("window_diff", " (lower is better)")):
-        table.add_row(metric + note, *(str(result[s][metric]) for s in systems))
-    Console().print(table)
-    for line in result["not_found"][:10]:
-        typer.echo(f"  not found: {line}")
+    with _session(out, cfg):
+        result = _stage("evaluate", evaluate_segments, out, gold, cfg, quiet=quiet)
+        if json_out:
+            write_json(result, json_out)
+        systems = ["interview-insights", "position only", "question similarity only"]
+        table = Table(title=f"sections: {result['located']} of {result['rows']} gold turns located", header_style="bold")
+        table.add_column("measure")
+        for name in systems:
+            table.add_column(name, justify="right")
+        for metric, note in (("accuracy", ""), ("macro_f1", ""), ("pk", " (lower is better)"), ("window_diff", " (lower is better)")):
+            table.add_row(metric + note, *(str(result[s][metric]) for s in systems))
+        Console().print(table)
+        for line in result["not_found"][:10]:
+            typer.echo(f"  not found: {line}")
 
 
 @app.command()
@@ -336,19 +384,20 @@ def compare(
     from . import compare as compare_stage
 
     cfg = _setup(config, set_, verbose, quiet)
-    comparison, written = _stage("compare", compare_stage.run, out, by, cfg, quiet=quiet)
-    if quiet:
-        return
-    view = Table(title=f"themes by {by} (top 10 by q)", header_style="bold")
-    for col in ("theme", *comparison.cohorts.cohort, "test", "p", "q"):
-        view.add_column(str(col))
-    wide = compare_stage.prevalence_table(comparison).head(10)
-    for row in wide.to_dict("records"):
-        view.add_row(str(row["label"]), *(f"{row.get(f'share[{c}]', 0):.0%}" for c in comparison.cohorts.cohort),
-                     str(row.get("test", "")), f"{row.get('p_value', 1):.3f}", f"{row.get('q_value', 1):.3f}")
-    console.print(view)
-    for path in written:
-        console.print(f"wrote {path}", highlight=False)
+    with _session(out, cfg):
+        comparison, written = _stage("compare", compare_stage.run, out, by, cfg, quiet=quiet)
+        if quiet:
+            return
+        view = Table(title=f"themes by {by} (top 10 by q)", header_style="bold")
+        for col in ("theme", *comparison.cohorts.cohort, "test", "p", "q"):
+            view.add_column(str(col))
+        wide = compare_stage.prevalence_table(comparison).head(10)
+        for row in wide.to_dict("records"):
+            view.add_row(str(row["label"]), *(f"{row.get(f'share[{c}]', 0):.0%}" for c in comparison.cohorts.cohort),
+                         str(row.get("test", "")), f"{row.get('p_value', 1):.3f}", f"{row.get('q_value', 1):.3f}")
+        console.print(view)
+        for path in written:
+            console.print(f"wrote {path}", highlight=False)
 
 
 def _do_report(out: Path, cfg: Config, quiet: bool) -> None:
@@ -383,25 +432,29 @@ def report(
         typer.echo(json.dumps(Report.model_json_schema(), indent=2))
         return
     cfg = _setup(config, (set_ or []) + ([f"report.takeaways={takeaways}"] if takeaways else []), verbose, quiet)
-    _do_report(out, cfg, quiet)
+    with _session(out, cfg):
+        _do_report(out, cfg, quiet)
 
 
 @app.command()
 def run(
     raw_dir: RawArg,
     out: OutOpt = Path("data/processed"),
+    redact: RedactOpt = False,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Run every stage on RAW_DIR: ingest, embed, segment, themes, report."""
-    cfg = _setup(config, set_, verbose, quiet)
-    _do_ingest(raw_dir, out, cfg, quiet)
-    _do_embed(out, cfg, quiet)
-    _do_segment(out, cfg, quiet)
-    _do_themes(out, cfg, quiet)
-    _do_report(out, cfg, quiet)
+    cfg = _setup(config, _with_redact(set_, redact), verbose, quiet)
+    _outside_raw(raw_dir, out)
+    with _session(out, cfg):
+        _do_ingest(raw_dir, out, cfg, quiet)
+        _do_embed(out, cfg, quiet)
+        _do_segment(out, cfg, quiet)
+        _do_themes(out, cfg, quiet)
+        _do_report(out, cfg, quiet)
 
 
 @app.command("config")

@@ -134,7 +134,34 @@ class ReportConfig(_Section):
     title: str = Field("Interview insights", description="Report title.")
 
 
+class OutputConfig(_Section):
+    lock_timeout_s: float = Field(
+        60.0, ge=0, description="How long a run waits for another run on the same output folder (0: refuse at once)."
+    )
+
+
+class RedactionConfig(_Section):
+    entities: list[str] = Field(
+        default_factory=lambda: ["PERSON", "ORG", "GPE", "LOC", "FAC"],
+        description="spaCy NER labels replaced when redact is on (PERSON, ORG, GPE, LOC, FAC, NORP, ...).",
+    )
+    names: list[str] = Field(
+        default_factory=list, description="Extra names always replaced (people or organisations the model may miss)."
+    )
+    keep: list[str] = Field(
+        default_factory=list, description="Words never replaced, e.g. platform names your analysis needs (Upwork).",
+    )
+    name_fields: list[str] = Field(
+        default_factory=lambda: ["interviewee", "interviewer", "name", "participant", "email", "phone", "company"],
+        description="Metadata fields whose whole value is replaced (names, contact details).",
+    )
+
+
 class Config(_Section):
+    redact: bool = Field(
+        False, description="Replace names of people, organisations and places, e-mails, phone numbers and URLs "
+        "with placeholders in everything written to the output folder.",
+    )
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     passages: PassagesConfig = Field(default_factory=PassagesConfig)
     embed: EmbedConfig = Field(default_factory=EmbedConfig)
@@ -142,6 +169,8 @@ class Config(_Section):
     themes: ThemesConfig = Field(default_factory=ThemesConfig)
     compare: CompareConfig = Field(default_factory=CompareConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    redaction: RedactionConfig = Field(default_factory=RedactionConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
 
     def sha256(self) -> str:
         return hashlib.sha256(self.to_json().encode()).hexdigest()

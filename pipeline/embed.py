@@ -25,6 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
+from . import lineage
 from .artifacts import PASSAGES, atomic_path, read_table, write_json
 from .config import Config, EmbedConfig
 
@@ -211,7 +212,7 @@ class EmbeddingCache:
             return
         keys = np.array(sorted(self.vectors))
         matrix = np.stack([self.vectors[k] for k in keys])
-        with atomic_path(self.path) as tmp, open(tmp, "wb") as fh:
+        with atomic_path(self.path, now=True) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, keys=keys, vectors=matrix)
 
 
@@ -265,25 +266,26 @@ def check_made_from(out_dir: Path, info_file: str, made_by: str, fingerprint: st
 
 def run(out_dir: Path, config: Config, embedder: Embedder | None = None) -> np.ndarray:
     out_dir = Path(out_dir)
-    passages = read_table(PASSAGES, out_dir)
-    store = out_dir / CACHE_DIR
-    embedder = embedder or make_embedder(config.embed, store)
-    texts = passages["clean_text"].tolist()
-    vectors, fresh = embed_texts(texts, embedder, store, config.embed.cache)
-    with atomic_path(out_dir / EMBEDDINGS) as tmp, open(tmp, "wb") as fh:
-        np.save(fh, vectors)
-    info = {
-        "model_id": embedder.model_id,
-        "backend": config.embed.backend,
-        "n": len(texts),
-        "dim": int(vectors.shape[1]) if len(texts) else 0,
-        "embedded_now": fresh,
-        "from_cache": len(set(texts)) - fresh,
-        "passages_sha256": passages_fingerprint(passages["passage_id"].tolist(), texts),
-    }
-    write_json(info, out_dir / EMBEDDINGS_INFO)
-    log.info("embedded %d passages with %s (%d new, %d from cache)", len(texts), embedder.model_id, fresh, info["from_cache"])
-    return vectors
+    with lineage.producing(out_dir, "embed", config):
+        passages = read_table(PASSAGES, out_dir)
+        store = out_dir / CACHE_DIR
+        embedder = embedder or make_embedder(config.embed, store)
+        texts = passages["clean_text"].tolist()
+        vectors, fresh = embed_texts(texts, embedder, store, config.embed.cache)
+        with atomic_path(out_dir / EMBEDDINGS) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, vectors)
+        info = {
+            "model_id": embedder.model_id,
+            "backend": config.embed.backend,
+            "n": len(texts),
+            "dim": int(vectors.shape[1]) if len(texts) else 0,
+            "embedded_now": fresh,
+            "from_cache": len(set(texts)) - fresh,
+            "passages_sha256": passages_fingerprint(passages["passage_id"].tolist(), texts),
+        }
+        write_json(info, out_dir / EMBEDDINGS_INFO)
+        log.info("embedded %d passages with %s (%d new, %d from cache)", len(texts), embedder.model_id, fresh, info["from_cache"])
+        return vectors
 
 
 def load_embeddings(out_dir: Path) -> tuple[np.ndarray, dict]:

@@ -23,6 +23,7 @@ from .artifacts import PASSAGES, TURNS, read_table, write_table
 from .config import Config
 from .ingest.clean import STAGE_DIRECTION_RE, clean_text, is_backchannel, word_count
 from .ingest.roles import INTERVIEWEE, INTERVIEWER
+from . import lineage
 from . import nlp
 
 log = logging.getLogger(__name__)
@@ -127,10 +128,11 @@ def build_passages(turns: pd.DataFrame, config: Config) -> pd.DataFrame:
 
 
 def run(out_dir: Path, config: Config) -> pd.DataFrame:
-    turns = read_table(TURNS, out_dir)
-    passages = build_passages(turns, config)
-    write_table(passages, PASSAGES, out_dir)
-    n_answer = int((passages["role"] == INTERVIEWEE).sum())
-    log.info("%d passages (%d interviewee, %d interviewer) from %d turns", len(passages), n_answer,
-             len(passages) - n_answer, len(turns))
-    return passages
+    with lineage.producing(out_dir, "passages", config):
+        turns = read_table(TURNS, out_dir)
+        passages = build_passages(turns, config)
+        write_table(passages, PASSAGES, out_dir)
+        n_answer = int((passages["role"] == INTERVIEWEE).sum())
+        log.info("%d passages (%d interviewee, %d interviewer) from %d turns", len(passages), n_answer,
+                 len(passages) - n_answer, len(turns))
+        return passages

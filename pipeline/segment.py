@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
+from . import lineage
 from .artifacts import PASSAGES, SEGMENTS, TURNS, read_table, write_json, write_table
 from .config import Config, SegmentConfig
 from .guide import Guide, load_guide
@@ -256,66 +257,67 @@ def run(out_dir: Path, config: Config, guide: Guide | None = None, embedder=None
     from .embed import embed_texts, load_embeddings, make_embedder
 
     out_dir = Path(out_dir)
-    cfg = config.segment
-    guide = guide or load_guide(cfg.guide)
-    turns = read_table(TURNS, out_dir).sort_values(["interview_id", "turn_index"]).reset_index(drop=True)
-    passages = read_table(PASSAGES, out_dir)
-    vectors, info = load_embeddings(out_dir)
-    store = out_dir / "cache"
-    embedder = embedder or make_embedder(config.embed, store)
+    with lineage.producing(out_dir, "segment", config):
+        cfg = config.segment
+        guide = guide or load_guide(cfg.guide)
+        turns = read_table(TURNS, out_dir).sort_values(["interview_id", "turn_index"]).reset_index(drop=True)
+        passages = read_table(PASSAGES, out_dir)
+        vectors, info = load_embeddings(out_dir)
+        store = out_dir / "cache"
+        embedder = embedder or make_embedder(config.embed, store)
 
-    def encode(texts: list[str]) -> np.ndarray:
-        return embed_texts(list(texts), embedder, store, config.embed.cache)[0]
+        def encode(texts: list[str]) -> np.ndarray:
+            return embed_texts(list(texts), embedder, store, config.embed.cache)[0]
 
-    gv = GuideVectors(guide, encode)
-    turn_vecs = _turn_vectors(turns, passages, vectors)
+        gv = GuideVectors(guide, encode)
+        turn_vecs = _turn_vectors(turns, passages, vectors)
 
-    answers = turns[(turns.role == INTERVIEWEE) & (turns.language.isin(["en", "und"]))]
-    english = nlp.english()
-    docs = {
-        (r.interview_id, int(r.turn_index)): doc
-        for r, doc in zip(answers.itertuples(), english.pipe(answers["clean_text"].fillna("").tolist(), batch_size=64))
-    }
-    rows = []
-    other_languages = []
-    for interview_id, conv in turns.groupby("interview_id", sort=True):
-        conv = conv.sort_values("turn_index")
-        is_english = conv["language"].iloc[0] in ("en", "und")
-        if not is_english:
-            other_languages.append(f"{interview_id} ({conv['language'].iloc[0]})")
-        ev = gather_evidence(conv, guide, gv, turn_vecs, docs, cfg, is_english)
-        path, confidence, alone = decode(ev, cfg, len(guide.sections))
-        for t, row in enumerate(conv.itertuples()):
-            notes = [n for n in ev.notes[t] if n]
-            if path[t] != alone[t]:
-                notes.append("order")
+        answers = turns[(turns.role == INTERVIEWEE) & (turns.language.isin(["en", "und"]))]
+        english = nlp.english()
+        docs = {
+            (r.interview_id, int(r.turn_index)): doc
+            for r, doc in zip(answers.itertuples(), english.pipe(answers["clean_text"].fillna("").tolist(), batch_size=64))
+        }
+        rows = []
+        other_languages = []
+        for interview_id, conv in turns.groupby("interview_id", sort=True):
+            conv = conv.sort_values("turn_index")
+            is_english = conv["language"].iloc[0] in ("en", "und")
             if not is_english:
-                notes.append("grammar cues off (not English)")
-            rows.append({
-                "unit": "turn", "interview_id": interview_id, "turn_index": int(row.turn_index), "passage_id": None,
-                "role": row.role, "section": guide.sections[path[t]].name,
-                "confidence": round(float(confidence[t]), 4), "evidence": "; ".join(notes) or "order only",
+                other_languages.append(f"{interview_id} ({conv['language'].iloc[0]})")
+            ev = gather_evidence(conv, guide, gv, turn_vecs, docs, cfg, is_english)
+            path, confidence, alone = decode(ev, cfg, len(guide.sections))
+            for t, row in enumerate(conv.itertuples()):
+                notes = [n for n in ev.notes[t] if n]
+                if path[t] != alone[t]:
+                    notes.append("order")
+                if not is_english:
+                    notes.append("grammar cues off (not English)")
+                rows.append({
+                    "unit": "turn", "interview_id": interview_id, "turn_index": int(row.turn_index), "passage_id": None,
+                    "role": row.role, "section": guide.sections[path[t]].name,
+                    "confidence": round(float(confidence[t]), 4), "evidence": "; ".join(notes) or "order only",
+                })
+        if other_languages:
+            log.warning(
+                "segmenting %s with headings, question similarity and order only (grammar cues are English-only)",
+                ", ".join(other_languages),
+            )
+        turn_table = pd.DataFrame(rows)
+        by_turn = turn_table.set_index(["interview_id", "turn_index"])
+        passage_rows = []
+        for p in passages.itertuples():
+            t = by_turn.loc[(p.interview_id, int(p.turn_index))]
+            passage_rows.append({
+                "unit": "passage", "interview_id": p.interview_id, "turn_index": int(p.turn_index),
+                "passage_id": p.passage_id, "role": p.role, "section": t["section"],
+                "confidence": t["confidence"], "evidence": "its turn",
             })
-    if other_languages:
-        log.warning(
-            "segmenting %s with headings, question similarity and order only (grammar cues are English-only)",
-            ", ".join(other_languages),
-        )
-    turn_table = pd.DataFrame(rows)
-    by_turn = turn_table.set_index(["interview_id", "turn_index"])
-    passage_rows = []
-    for p in passages.itertuples():
-        t = by_turn.loc[(p.interview_id, int(p.turn_index))]
-        passage_rows.append({
-            "unit": "passage", "interview_id": p.interview_id, "turn_index": int(p.turn_index),
-            "passage_id": p.passage_id, "role": p.role, "section": t["section"],
-            "confidence": t["confidence"], "evidence": "its turn",
-        })
-    table = pd.concat([turn_table, pd.DataFrame(passage_rows)], ignore_index=True)
-    write_table(table, SEGMENTS, out_dir)
-    counts = turn_table[turn_table.role == INTERVIEWEE]["section"].value_counts().to_dict()
-    write_json({"guide": guide.name, "guide_file": guide.source, "sections": guide.names,
-                "interviewee_turns_per_section": counts, "passages_sha256": info["passages_sha256"]},
-               out_dir / SEGMENTS_INFO)
-    log.info("sections of %d turns (%s)", len(turn_table), ", ".join(f"{k}: {v}" for k, v in counts.items()))
-    return table
+        table = pd.concat([turn_table, pd.DataFrame(passage_rows)], ignore_index=True)
+        write_table(table, SEGMENTS, out_dir)
+        counts = turn_table[turn_table.role == INTERVIEWEE]["section"].value_counts().to_dict()
+        write_json({"guide": guide.name, "guide_file": guide.source, "sections": guide.names,
+                    "interviewee_turns_per_section": counts, "passages_sha256": info["passages_sha256"]},
+                   out_dir / SEGMENTS_INFO)
+        log.info("sections of %d turns (%s)", len(turn_table), ", ".join(f"{k}: {v}" for k, v in counts.items()))
+        return table

@@ -38,6 +38,7 @@ from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from sklearn.metrics import silhouette_score
 
+from . import lineage
 from .artifacts import (
     ASSIGNMENTS,
     HIERARCHY,
@@ -47,6 +48,7 @@ from .artifacts import (
     THEME_SECTIONS,
     THEMES,
     read_table,
+    replace_folder,
     write_json,
     write_table,
 )
@@ -172,15 +174,18 @@ class FrequentInTheme:
     study of freelancers) for every theme. A reader trusts keywords that recur in the
     theme and tell it apart: a word must be used by ``min_share`` of the theme's
     passages, and is dropped as corpus-generic when it is that common in more than
-    ``max_theme_share`` of all themes. Sits between KeyBERTInspired and MMR.
+    ``max_theme_share`` of all themes. A word left a candidate of many themes
+    ("company") stays only in the ``max_themes_per_word`` themes whose passages use
+    it most, so keywords tell the themes apart. Sits between KeyBERTInspired and MMR.
     """
 
     def __init__(self, min_share: float = 0.1, max_theme_share: float = 0.5, min_passages: int = 2,
-                 keep_at_least: int = 10):
+                 keep_at_least: int = 10, max_themes_per_word: int = 2):
         self.min_share = min_share
         self.max_theme_share = max_theme_share
         self.min_passages = min_passages
         self.keep_at_least = keep_at_least
+        self.max_themes_per_word = max_themes_per_word
 
     def extract_topics(self, topic_model, documents: pd.DataFrame, c_tf_idf, topics: dict) -> dict:
         analyzer = topic_model.vectorizer_model.build_analyzer()
@@ -197,9 +202,15 @@ class FrequentInTheme:
         real = [t for t in topics if t != OUTLIER]
         spread = Counter(w for t in real for w in frequent[t])
         generic = {w for w, n in spread.items() if len(real) >= 4 and n > self.max_theme_share * len(real)}
+        size = {t: max(1, int((documents.Topic == t).sum())) for t in topics}
+        owners: dict[str, set[int]] = {}
+        for w in {w for t in real for w, _ in topics[t] if w}:
+            using = sorted((t for t in real if df_by_topic[t][w]), key=lambda t: (-df_by_topic[t][w] / size[t], t))
+            owners[w] = set(using[: self.max_themes_per_word])
         out = {}
         for topic, words in topics.items():
-            candidates = [(w, score) for w, score in words if w and w not in generic]
+            candidates = [(w, score) for w, score in words
+                          if w and w not in generic and (topic == OUTLIER or topic in owners.get(w, {topic}))]
             kept = [(w, score) for w, score in candidates if w in frequent[topic]]
             if len(kept) < self.keep_at_least:  # MMR needs enough candidates; top up by frequency
                 df = df_by_topic[topic]
@@ -434,56 +445,57 @@ def run(out_dir: Path, config: Config, embedder=None) -> pd.DataFrame:
     from .embed import load_embeddings, make_embedder
 
     out_dir = Path(out_dir)
-    cfg = config.themes
-    passages = read_table(PASSAGES, out_dir)
-    vectors, info = load_embeddings(out_dir)
-    if embedder is None:
-        embedder = make_embedder(config.embed, out_dir / "cache")
-    if embedder.model_id != info["model_id"]:
-        from .artifacts import ArtifactError
+    with lineage.producing(out_dir, "themes", config):
+        cfg = config.themes
+        passages = read_table(PASSAGES, out_dir)
+        vectors, info = load_embeddings(out_dir)
+        if embedder is None:
+            embedder = make_embedder(config.embed, out_dir / "cache")
+        if embedder.model_id != info["model_id"]:
+            from .artifacts import ArtifactError
 
-        raise ArtifactError(
-            f"embeddings were made with {info['model_id']}, config asks for {embedder.model_id}: run `insights embed` again"
-        )
-    mask, left_out = theme_passages(passages, cfg)
-    interviews = read_table(INTERVIEWS, out_dir)
-    analyzer = analyzer_for(passages[mask], passages, interviews, cfg)
-    # Small talk ("Thanks so much for doing this") has no content words to theme.
-    contentful = passages["clean_text"].map(lambda t: analyzer.content_words(t) >= cfg.min_content_words)
-    n_small_talk = int((mask & ~contentful).sum())
-    mask = mask & contentful
-    selected = passages[mask].reset_index(drop=True)
-    emb = vectors[mask.to_numpy()]
-    if len(selected) < 10:
-        raise ValueError(f"only {len(selected)} interviewee passages to theme; themes need at least 10")
-    docs = selected["clean_text"].tolist()
-    model, topics, probs, parts = fit_themes(docs, emb, embedder, analyzer, cfg, out_dir / "cache" if config.embed.cache else None)
+            raise ArtifactError(
+                f"embeddings were made with {info['model_id']}, config asks for {embedder.model_id}: run `insights embed` again"
+            )
+        mask, left_out = theme_passages(passages, cfg)
+        interviews = read_table(INTERVIEWS, out_dir)
+        analyzer = analyzer_for(passages[mask], passages, interviews, cfg)
+        # Small talk ("Thanks so much for doing this") has no content words to theme.
+        contentful = passages["clean_text"].map(lambda t: analyzer.content_words(t) >= cfg.min_content_words)
+        n_small_talk = int((mask & ~contentful).sum())
+        mask = mask & contentful
+        selected = passages[mask].reset_index(drop=True)
+        emb = vectors[mask.to_numpy()]
+        if len(selected) < 10:
+            raise ValueError(f"only {len(selected)} interviewee passages to theme; themes need at least 10")
+        docs = selected["clean_text"].tolist()
+        model, topics, probs, parts = fit_themes(docs, emb, embedder, analyzer, cfg, out_dir / "cache" if config.embed.cache else None)
 
-    selected["theme_id"] = topics
-    selected["probability"] = membership(emb, topics, model)
-    if probs is not None and np.ndim(probs) == 1 and len(probs) == len(topics):
-        selected["probability"] = np.where(np.asarray(topics) == OUTLIER, 0.0, probs)
-    selected["section"] = _sections(out_dir, selected).to_numpy()
+        selected["theme_id"] = topics
+        selected["probability"] = membership(emb, topics, model)
+        if probs is not None and np.ndim(probs) == 1 and len(probs) == len(topics):
+            selected["probability"] = np.where(np.asarray(topics) == OUTLIER, 0.0, probs)
+        selected["section"] = _sections(out_dir, selected).to_numpy()
 
-    themes = summarise_themes(model, selected, cfg)
-    write_table(selected[["passage_id", "interview_id", "theme_id", "probability", "section"]], ASSIGNMENTS, out_dir)
-    write_table(themes, THEMES, out_dir)
-    write_table(section_table(model, selected, docs), THEME_SECTIONS, out_dir)
-    write_table(interview_matrix(selected), THEME_INTERVIEWS, out_dir)
-    write_table(hierarchy_table(model, docs), HIERARCHY, out_dir)
-    save_model(model, embedder, out_dir / MODEL_DIR)
-    n_out = int((selected["theme_id"] == OUTLIER).sum())
-    write_json({
-        "clustering": parts.clustering, "params": parts.params, "seed": cfg.seed,
-        "n_passages": len(selected), "n_themes": int((themes["theme_id"] != OUTLIER).sum()),
-        "outliers": n_out, "outlier_share": round(n_out / len(selected), 4),
-        "left_out_small_talk": n_small_talk,
-        "left_out_languages": left_out, "embedding_model": info["model_id"],
-        "passages_sha256": info["passages_sha256"],
-    }, out_dir / THEMES_INFO)
-    log.info("%d themes over %d passages (%s); %d outliers", int((themes["theme_id"] != OUTLIER).sum()),
-             len(selected), parts.clustering, n_out)
-    return themes
+        themes = summarise_themes(model, selected, cfg)
+        write_table(selected[["passage_id", "interview_id", "theme_id", "probability", "section"]], ASSIGNMENTS, out_dir)
+        write_table(themes, THEMES, out_dir)
+        write_table(section_table(model, selected, docs), THEME_SECTIONS, out_dir)
+        write_table(interview_matrix(selected), THEME_INTERVIEWS, out_dir)
+        write_table(hierarchy_table(model, docs), HIERARCHY, out_dir)
+        save_model(model, embedder, out_dir / MODEL_DIR)
+        n_out = int((selected["theme_id"] == OUTLIER).sum())
+        write_json({
+            "clustering": parts.clustering, "params": parts.params, "seed": cfg.seed,
+            "n_passages": len(selected), "n_themes": int((themes["theme_id"] != OUTLIER).sum()),
+            "outliers": n_out, "outlier_share": round(n_out / len(selected), 4),
+            "left_out_small_talk": n_small_talk,
+            "left_out_languages": left_out, "embedding_model": info["model_id"],
+            "passages_sha256": info["passages_sha256"],
+        }, out_dir / THEMES_INFO)
+        log.info("%d themes over %d passages (%s); %d outliers", int((themes["theme_id"] != OUTLIER).sum()),
+                 len(selected), parts.clustering, n_out)
+        return themes
 
 
 def summarise_themes(model, assigned: pd.DataFrame, cfg: ThemesConfig) -> pd.DataFrame:
@@ -547,19 +559,9 @@ def hierarchy_table(model, docs: list[str]) -> pd.DataFrame:
 
 def save_model(model, embedder, folder: Path) -> None:
     """BERTopic's safetensors serialization, written beside and swapped in whole."""
-    import shutil
-
-    folder = Path(folder)
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
     source = getattr(getattr(embedder, "base", embedder), "source", None)
-    model.save(str(tmp), serialization="safetensors", save_ctfidf=True, save_embedding_model=source or False)
-    old = folder.with_name(folder.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        folder.rename(old)
-    tmp.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
+    replace_folder(lambda tmp: model.save(str(tmp), serialization="safetensors", save_ctfidf=True,
+                                          save_embedding_model=source or False), folder)
 
 
 def check_fresh(out_dir: Path) -> dict:

@@ -116,11 +116,17 @@ def make_docx_zip_bomb(path: Path, unpacked_mb: int = 30) -> Path:
     return make_zip(path, {"[Content_Types].xml": content_types, "word/document.xml": xml})
 
 
-def tree_snapshot(root: Path) -> dict[str, str]:
+# What every command adds to its output folder whatever it does: the run log and the lock.
+BOOKKEEPING = {"run.log", ".insights.lock", ".insights.lock.json"}
+
+
+def tree_snapshot(root: Path, skip: set[str] = BOOKKEEPING) -> dict[str, str]:
     """Relative path -> sha256 for every file, plus '<dir>' for every folder under ``root``."""
     snap = {}
     for p in sorted(root.rglob("*")):
         rel = p.relative_to(root).as_posix()
+        if rel in skip:
+            continue
         snap[rel] = "<dir>" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
     return snap
 

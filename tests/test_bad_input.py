@@ -324,6 +324,8 @@ def test_cli_exits_1_when_nothing_ingested_and_keeps_previous_outputs(tmp_path):
     assert tree_snapshot(bad) == raw_before
     stderr = flat(proc.stderr)
     assert "nothing could be ingested" in stderr
+    log = (out / "run.log").read_text(encoding="utf-8")
+    assert "nothing could be ingested" in log and "corrupt.pdf" in log and "stopped: exit status 1" in log
     message = stderr[stderr.index("nothing could be ingested"):]
     for path in ("empty.txt", "junk-nul.txt", "junk-no-nul.txt", "notes.xyz", "random-bytes.docx",
                  "plain-zip.docx", "corrupt.pdf", "scan.pdf"):

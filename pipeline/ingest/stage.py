@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import __version__
+from .. import __version__, lineage
 from ..artifacts import EFFECTIVE_CONFIG, INTERVIEWS, MANIFEST, TURNS, write_json, write_table
 from ..config import Config
 from .clean import clean_text, is_backchannel, word_count
@@ -320,10 +320,11 @@ def run(
         },
         "files": entries,
     }
-    written = [
-        write_table(turns, TURNS, out_dir),
-        write_table(interviews, INTERVIEWS, out_dir),
-        write_json(json.loads(config.to_json()), out_dir / EFFECTIVE_CONFIG),
-        write_json(manifest, out_dir / MANIFEST),
-    ]
+    with lineage.producing(out_dir, "ingest", config):
+        written = [
+            write_table(turns, TURNS, out_dir),
+            write_table(interviews, INTERVIEWS, out_dir),
+            write_json(json.loads(config.to_json()), out_dir / EFFECTIVE_CONFIG),
+            write_json(manifest, out_dir / MANIFEST),
+        ]
     return IngestResult(turns=turns, interviews=interviews, manifest=manifest, out_dir=out_dir, written=written)

@@ -1,0 +1,267 @@
+"""Stage contracts, atomic stages, the output lock and the run log: a run that is
+killed, interrupted or doubled up never leaves the user with broken outputs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline import lineage, passages
+from pipeline.artifacts import PASSAGES, ArtifactError, atomic_path, read_table, remove_leftovers, together, write_text
+from pipeline.config import Config, load_config
+from pipeline.outlock import OutputLocked, hold
+
+from conftest import ROOT, SAMPLE_RAW, run_cli
+from factories import tree_snapshot
+
+STAGES = ("ingest", "passages", "embed", "segment", "themes", "report")
+
+
+@pytest.fixture
+def staged(sample_out, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(sample_out, out)
+    return out
+
+
+# --- stage contracts -------------------------------------------------------------------------------
+
+def test_every_stage_records_what_it_wrote_and_it_checks_out(sample_out):
+    for stage in ("ingest", "passages", "embed", "segment", "themes"):
+        record = lineage.require(sample_out, stage, Config())
+        assert record["outputs"], stage
+        assert all((sample_out / name).exists() for name in record["outputs"])
+    assert "themes_model" in lineage.require(sample_out, "themes")["outputs"]
+
+
+def test_an_edited_output_is_refused_with_the_command_that_remakes_it(staged):
+    table = read_table(PASSAGES, staged)
+    table.iloc[:-1].to_parquet(staged / "passages.parquet", index=False)  # valid schema, one row short
+    with pytest.raises(ArtifactError, match=r"passages.parquet is not what `insights embed` last wrote.*run `insights embed` again"):
+        lineage.require(staged, "themes", Config())
+
+
+def test_outputs_made_from_older_upstream_outputs_are_refused(staged):
+    cfg = load_config(None, ["passages.max_words=30"])
+    passages.run(staged, cfg)  # passages remade; embeddings still belong to the old ones
+    with pytest.raises(ArtifactError, match=r"embeddings.npy was made from older passages.parquet: run `insights embed` again"):
+        lineage.require(staged, "embed", cfg)
+
+
+def test_outputs_made_with_other_settings_are_refused(sample_out):
+    cfg = load_config(None, ["themes.k_min=5"])
+    with pytest.raises(ArtifactError, match=r"themes.parquet was made with other settings \(themes.k_min\) than now"):
+        lineage.require(sample_out, "themes", cfg)
+    lineage.require(sample_out, "themes", load_config(None, ["report.takeaways=6"]))  # not a themes setting
+
+
+def test_a_stage_on_missing_inputs_says_which_command_to_run(tmp_path, cli):
+    proc = cli("themes", "--out", tmp_path / "nothing")
+    assert proc.returncode == 1
+    assert "turns.parquet is missing: run `insights ingest RAW_DIR` first" in " ".join(proc.stderr.split())
+    assert "Traceback" not in proc.stderr
+
+
+# --- atomic batches ----------------------------------------------------------------------------------
+
+def test_a_failed_batch_changes_nothing_and_leaves_no_temporaries(tmp_path):
+    write_text("old a", tmp_path / "a.txt")
+    write_text("old b", tmp_path / "b.txt")
+    with pytest.raises(RuntimeError), together():
+        write_text("new a", tmp_path / "a.txt")
+        write_text("new b", tmp_path / "b.txt")
+        assert (tmp_path / "a.txt").read_text() == "old a"  # nothing visible before the end
+        raise RuntimeError("stage failed")
+    assert (tmp_path / "a.txt").read_text() == "old a" and (tmp_path / "b.txt").read_text() == "old b"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+    with together():
+        write_text("new a", tmp_path / "a.txt")
+        with atomic_path(tmp_path / "cache.bin", now=True) as tmp:
+            tmp.write_bytes(b"kept at once")
+        assert (tmp_path / "cache.bin").is_file() and (tmp_path / "a.txt").read_text() == "old a"
+    assert (tmp_path / "a.txt").read_text() == "new a"
+
+
+def test_leftovers_of_a_killed_run_are_swept_and_a_half_swapped_folder_is_put_back(tmp_path):
+    (tmp_path / ".turns.parquet.abc123.tmp").write_bytes(b"half")
+    (tmp_path / ".themes_model.x1.tmp").mkdir()
+    (tmp_path / ".themes_model.old.tmp").mkdir()
+    (tmp_path / ".themes_model.old.tmp" / "topics.json").write_text("{}")
+    (tmp_path / "notes.tmp").write_text("not ours")  # not one of our temporaries
+    remove_leftovers(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.tmp", "themes_model"]
+    assert (tmp_path / "themes_model" / "topics.json").is_file()
+
+
+# --- the output lock ---------------------------------------------------------------------------------
+
+HOLDER = """
+import sys, time
+from pipeline.outlock import hold
+with hold(sys.argv[1], 0):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def _hold_in_subprocess(out: Path, seconds: float) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(out), str(seconds)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_run_on_the_same_output_folder_is_refused_with_the_holder_named(tmp_path):
+    out = tmp_path / "out"
+    holder = _hold_in_subprocess(out, 60)
+    try:
+        proc = run_cli("ingest", SAMPLE_RAW, "--out", out, "--set", "output.lock_timeout_s=0")
+        message = " ".join(proc.stderr.split())
+        assert proc.returncode == 1
+        assert f"is in use by another insights run (pid {holder.pid}" in message
+        assert not (out / "turns.parquet").exists()
+        with pytest.raises(OutputLocked), hold(out, 0):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with hold(out, 0):  # a killed holder leaves no stale lock
+        pass
+
+
+def test_a_second_run_waits_for_the_first_to_finish(tmp_path):
+    out = tmp_path / "out"
+    holder = _hold_in_subprocess(out, 3)
+    try:
+        proc = run_cli("ingest", SAMPLE_RAW / "round-1", "--out", out, "--set", "output.lock_timeout_s=120")
+    finally:
+        holder.wait()
+    assert proc.returncode == 0, proc.stderr
+    assert "waiting up to 120 s" in " ".join(proc.stderr.split())
+    assert (out / "turns.parquet").is_file()
+
+
+# --- the run log -------------------------------------------------------------------------------------
+
+def test_run_log_keeps_every_warning_with_its_file(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(SAMPLE_RAW / "round-1", raw)
+    (raw / "empty.txt").write_text("")
+    (raw / "notes.xyz").write_text("what format is this")
+    out = tmp_path / "out"
+    proc = run_cli("ingest", raw, "--out", out, "-q")
+    assert proc.returncode == 0, proc.stderr
+    log = (out / "run.log").read_text(encoding="utf-8")
+    assert "start: insights ingest" in log and log.rstrip().endswith("done")
+    assert "WARNING" in log and "empty.txt: skipped: empty file" in log
+    assert "notes.xyz: skipped: unsupported format '.xyz'" in log
+    run_cli("ingest", raw, "--out", out, "-q")
+    assert (out / "run.log").read_text(encoding="utf-8").startswith(log)  # appended, not replaced
+
+
+# --- killed runs -------------------------------------------------------------------------------------
+
+def _small_raw(root: Path, extra: bool) -> Path:
+    raw = root / ("raw-b" if extra else "raw-a")
+    raw.mkdir(parents=True)
+    for name in ("call-01-maria.md", "call-02-dev.txt", "call-05-priya.md"):
+        shutil.copy(SAMPLE_RAW / "round-1" / name, raw / name)
+    if extra:
+        shutil.copy(SAMPLE_RAW / "round-2" / "call-06-kenji.md", raw / "call-06-kenji.md")
+    return raw
+
+
+def _start(raw: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(raw), "--out", str(out), "-q"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "COLUMNS": "200"})
+
+
+def _wait_for(proc: subprocess.Popen, found, what: str, limit_s: float = 240) -> None:
+    deadline = time.monotonic() + limit_s
+    while not found():
+        if proc.poll() is not None:
+            raise AssertionError(f"the run ended before {what}: {proc.stderr.read()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.002)
+
+
+def _log_has(out: Path, text: str, since: int):
+    def found() -> bool:
+        path = out / "run.log"
+        return path.is_file() and text in path.read_text(encoding="utf-8")[since:]
+    return found
+
+
+def _temporary(out: Path, prefix: str):
+    return lambda: any(p.name.startswith(prefix) and p.name.endswith(".tmp") for p in out.iterdir())
+
+
+def _outputs(out: Path) -> dict[str, str]:
+    return {k: v for k, v in tree_snapshot(out).items()
+            if not k.startswith(("cache/", "lineage/")) and k != "cache" and not k.endswith(".tmp")}
+
+
+def _stage_outputs(snapshot: dict[str, str], out: Path, stage: str) -> dict[str, str]:
+    names = lineage.whole(out, stage)["outputs"] if (out / lineage.LINEAGE_DIR / f"{stage}.json").exists() else {}
+    return {k: v for k, v in snapshot.items() if any(k == n or k.startswith(n + "/") for n in names)}
+
+
+def test_a_run_killed_in_any_stage_keeps_the_previous_outputs_and_the_next_run_completes(tmp_path):
+    raw_a, raw_b = _small_raw(tmp_path, False), _small_raw(tmp_path, True)
+    out = tmp_path / "out"
+    assert run_cli("run", raw_a, "--out", out, "-q").returncode == 0
+    previous = _outputs(out)
+    previous_by_stage = {s: _stage_outputs(previous, out, s) for s in STAGES}
+
+    kills = [  # (stage, signal, when)
+        ("ingest", signal.SIGKILL, lambda o, n: _temporary(o, ".turns.parquet.")),
+        ("embed", signal.SIGINT, lambda o, n: _log_has(o, "passages (", n)),
+        ("themes", signal.SIGKILL, lambda o, n: _temporary(o, ".themes_model.")),
+        ("report", signal.SIGINT, lambda o, n: _log_has(o, "themes over", n)),
+    ]
+    for stage, sig, when in kills:
+        log_size = len((out / "run.log").read_text(encoding="utf-8"))
+        proc = _start(raw_b, out)
+        _wait_for(proc, when(out, log_size), f"{stage} to start")
+        if sig == signal.SIGINT:
+            time.sleep(0.5)  # well inside the stage's work
+        proc.send_signal(sig)
+        proc.wait(timeout=120)
+        assert proc.returncode != 0, f"the run finished before the {stage} kill"
+        now = _outputs(out)
+        # The interrupted stage's outputs are exactly the previous ones, whole.
+        assert _stage_outputs(now, out, stage) == previous_by_stage[stage], stage
+        # Every stage's outputs are whole: each matches the record of the run that made it
+        # (later stages may now be stale, which `require` reports, but none is half-written).
+        for s in STAGES:
+            lineage.whole(out, s)
+        if sig == signal.SIGINT:
+            assert not [p for p in out.rglob(".*.tmp")], "an interrupted run cleans up after itself"
+            assert "stopped: interrupted" in (out / "run.log").read_text(encoding="utf-8")[log_size:]
+
+    proc = run_cli("run", raw_b, "--out", out, "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert not [p for p in out.rglob(".*.tmp")]
+    assert "temporary file(s) an interrupted run left" in (out / "run.log").read_text(encoding="utf-8")
+    cfg = Config()
+    for s in STAGES:
+        lineage.require(out, s, cfg)
+
+    clean = tmp_path / "clean"
+    assert run_cli("run", raw_b, "--out", clean, "-q").returncode == 0
+    for name in ("turns.parquet", "passages.parquet", "segments.parquet", "assignments.parquet", "themes.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(out / name), pd.read_parquet(clean / name), obj=name)
+    import json
+    mine, theirs = (json.loads((d / "report" / "report.json").read_text()) for d in (out, clean))
+    assert [t["headline"] for t in mine["takeaways"]] == [t["headline"] for t in theirs["takeaways"]]
