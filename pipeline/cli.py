@@ -82,13 +82,13 @@ def _with_guide(overrides: list[str] | None, guide: Path | None) -> list[str]:
 
 
 @contextmanager
-def _session(out: Path, cfg: Config) -> Iterator[None]:
+def _session(out: Path, cfg: Config, ingests: bool = False) -> Iterator[None]:
     """What every command that touches OUT does: hold its lock, log to OUT/run.log, sweep leftovers."""
     try:
         with hold(out, cfg.output.lock_timeout_s,
                   on_wait=lambda msg: console.print(f"[yellow]{msg}[/yellow]", highlight=False)):
             left = remove_leftovers(out)
-            with runlog.attached(out):
+            with runlog.attached(out, hold=ingests and cfg.redact):
                 if left:
                     logging.getLogger("pipeline.run").warning(
                         "removed %d temporary file(s) an interrupted run left in %s", len(left), out)
@@ -178,7 +178,7 @@ def ingest(
     """
     cfg = _setup(config, _with_redact(set_, redact), verbose, quiet)
     _outside_raw(raw_dir, out)
-    with _session(out, cfg):
+    with _session(out, cfg, ingests=True):
         _do_ingest(raw_dir, out, cfg, quiet)
 
 
@@ -449,7 +449,7 @@ def run(
     """Run every stage on RAW_DIR: ingest, embed, segment, themes, report."""
     cfg = _setup(config, _with_redact(set_, redact), verbose, quiet)
     _outside_raw(raw_dir, out)
-    with _session(out, cfg):
+    with _session(out, cfg, ingests=True):
         _do_ingest(raw_dir, out, cfg, quiet)
         _do_embed(out, cfg, quiet)
         _do_segment(out, cfg, quiet)

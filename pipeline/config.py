@@ -140,6 +140,16 @@ class OutputConfig(_Section):
     )
 
 
+# Public platforms, tools and degree names: not personal data, and the small NER model
+# mistakes several of them for organisations or places ("MS" is Mississippi to it).
+KEEP_BY_DEFAULT = (
+    "Upwork", "Fiverr", "Toptal", "Freelancer", "LinkedIn", "GitHub", "GitLab", "Kaggle", "YouTube", "Twitter",
+    "X", "Substack", "Medium", "Reddit", "Slack", "Zoom", "Notion", "Excel", "Tableau", "Power BI", "Jupyter",
+    "Python", "R", "SQL", "Spark", "pandas", "PyTorch", "TensorFlow", "AWS", "Azure", "GCP", "ChatGPT", "Stack Overflow",
+    "BS", "BSc", "BA", "BEng", "MS", "MSc", "MA", "MEng", "MBA", "MPH", "PhD", "MD", "JD",
+)
+
+
 class RedactionConfig(_Section):
     entities: list[str] = Field(
         default_factory=lambda: ["PERSON", "ORG", "GPE", "LOC", "FAC"],
@@ -149,7 +159,9 @@ class RedactionConfig(_Section):
         default_factory=list, description="Extra names always replaced (people or organisations the model may miss)."
     )
     keep: list[str] = Field(
-        default_factory=list, description="Words never replaced, e.g. platform names your analysis needs (Upwork).",
+        default_factory=lambda: list(KEEP_BY_DEFAULT),
+        description="Words never replaced: public platforms, tools and degrees, which identify no one and which "
+        "the analysis needs (the model tags some of them as places or organisations). Set [] to keep nothing.",
     )
     name_fields: list[str] = Field(
         default_factory=lambda: ["interviewee", "interviewer", "name", "participant", "email", "phone", "company"],

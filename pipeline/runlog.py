@@ -2,9 +2,10 @@
 
 The console shows a run's messages once; the log keeps them next to the outputs
 they explain (which files were skipped and why, which conversations were set
-apart), appended run after run and rotated at 5 MB. While redaction is on, the
-ingest stage holds its lines back until it knows every name to hide, then writes
-them redacted (see :meth:`RunLog.hold`).
+apart), appended run after run and rotated at 5 MB. While redaction is on, lines
+are held back until the ingest stage knows every name to hide, then written
+redacted (see :meth:`RunLog.hold`); a redacted run that is killed loses its lines
+rather than leaking them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class RunLog(RotatingFileHandler):
         self._transform: Callable[[str], str] | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "console_only", False):
+            return
         if self._held is not None:
             record.msg, record.args = record.getMessage(), None  # freeze the text now
             self._held.append(record)
@@ -40,28 +43,27 @@ class RunLog(RotatingFileHandler):
             record.msg, record.args = self._transform(record.getMessage()), None
         super().emit(record)
 
-    @contextmanager
-    def hold(self) -> Iterator[Callable[[Callable[[str], str]], None]]:
-        """Keep lines back; the caller sets the transform that is applied when they are written.
+    def hold(self) -> None:
+        """Keep lines back until :meth:`write_held`: a redacted run must not write a name before it knows them all."""
+        if self._held is None:
+            self._held = []
 
-        Lines held when the block ends (normally or not) are written with the transform
-        set by then; without one they are dropped rather than written unredacted.
-        """
-        self._held = []
-        chosen: list[Callable[[str], str]] = []
-        try:
-            yield chosen.append
-        finally:
-            held, self._held = self._held, None
-            if chosen:
-                self._transform = chosen[-1]
-                for record in held:
-                    self.emit(record)
-            elif held:
-                record = logging.makeLogRecord({"name": "pipeline.runlog", "levelno": logging.WARNING,
-                                                "levelname": "WARNING",
-                                                "msg": f"{len(held)} line(s) of an unfinished redacted run left out"})
-                super().emit(record)
+    def redact_with(self, transform: Callable[[str], str]) -> None:
+        """How held and later lines are rewritten before they are written."""
+        self._transform = transform
+
+    def write_held(self) -> None:
+        """Write the held lines through the transform; without one, leave them out (never write them raw)."""
+        held, self._held = self._held, None
+        if not held:
+            return
+        if self._transform is None:
+            super().emit(logging.makeLogRecord({
+                "name": "pipeline.run", "levelno": logging.WARNING, "levelname": "WARNING",
+                "msg": f"{len(held)} line(s) left out: the redacted run stopped before it knew what to hide"}))
+            return
+        for record in held:
+            self.emit(record)
 
 
 def note(level: int, message: str) -> None:
@@ -78,10 +80,15 @@ def current(logger: logging.Logger | None = None) -> RunLog | None:
 
 
 @contextmanager
-def attached(out_dir: Path, logger: logging.Logger | None = None) -> Iterator[RunLog]:
-    """Log the command line, everything the ``pipeline`` loggers say, and how the command ended."""
+def attached(out_dir: Path, hold: bool = False, logger: logging.Logger | None = None) -> Iterator[RunLog]:
+    """Log the command line, everything the ``pipeline`` loggers say, and how the command ended.
+
+    ``hold``: keep every line back until the ingest stage says how to redact them.
+    """
     logger = logger or logging.getLogger("pipeline")
     handler = RunLog(out_dir)
+    if hold:
+        handler.hold()
     logger.addHandler(handler)
     if logger.level == logging.NOTSET or logger.level > logging.INFO:
         # The file wants INFO even when the console is quiet; the console handler keeps its own level.
@@ -98,6 +105,7 @@ def attached(out_dir: Path, logger: logging.Logger | None = None) -> Iterator[Ru
     else:
         note(logging.INFO, "done")
     finally:
+        handler.write_held()
         logger.removeHandler(handler)
         handler.close()
 

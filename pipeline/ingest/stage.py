@@ -89,6 +89,31 @@ def _inputs_hash(entries: list[dict[str, Any]], metadata_sha: str | None) -> str
     return h.hexdigest()
 
 
+def _redact(turns: pd.DataFrame, interviews: pd.DataFrame, manifest: dict[str, Any],
+            effective_config: dict[str, Any], config: Config, out_dir: Path):
+    """Hide names in all three outputs, and in the run log from the start of this run on."""
+    from .. import runlog
+    from .redaction import IngestRedaction
+
+    previous = out_dir / MANIFEST
+    if previous.is_file():
+        try:
+            was_redacted = json.loads(previous.read_text(encoding="utf-8")).get("redacted", False)
+        except (OSError, ValueError):
+            was_redacted = False
+        if not was_redacted:
+            log.warning("%s holds outputs of a run without redaction: each stage replaces its own outputs when it "
+                        "runs, but files you made there yourself (compare/, --json files) are not touched; "
+                        "start from an empty folder to be sure", out_dir)
+    redaction = IngestRedaction(turns, interviews, config, [e["path"] for e in manifest["files"]])
+    handler = runlog.current()
+    if handler is not None:
+        handler.redact_with(redaction.message)
+    redaction.announce()
+    return (redaction.turns(turns), redaction.interviews(interviews), redaction.manifest(manifest),
+            redaction.effective_config(effective_config))
+
+
 def run(
     raw_dir: Path,
     out_dir: Path,
@@ -297,6 +322,7 @@ def run(
         "raw_dir": str(raw_dir.resolve()),
         "inputs_sha256": _inputs_hash([e for e in entries if e["status"] == "ingested"], metadata_sha),
         "config_sha256": config.sha256(),
+        "redacted": config.redact,
         "main_language": main_language,
         "counts": {
             "files": len(entries),
@@ -320,11 +346,15 @@ def run(
         },
         "files": entries,
     }
+    effective_config = json.loads(config.to_json())
+    if config.redact:
+        turns, interviews, manifest, effective_config = _redact(turns, interviews, manifest, effective_config,
+                                                                config, out_dir)
     with lineage.producing(out_dir, "ingest", config):
         written = [
             write_table(turns, TURNS, out_dir),
             write_table(interviews, INTERVIEWS, out_dir),
-            write_json(json.loads(config.to_json()), out_dir / EFFECTIVE_CONFIG),
+            write_json(effective_config, out_dir / EFFECTIVE_CONFIG),
             write_json(manifest, out_dir / MANIFEST),
         ]
     return IngestResult(turns=turns, interviews=interviews, manifest=manifest, out_dir=out_dir, written=written)
