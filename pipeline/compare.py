@@ -327,23 +327,27 @@ def _safe_name(field_name: str) -> str:
 
 
 def run(out_dir: Path, field_name: str, config: Config) -> tuple[CohortComparison, list[Path]]:
+    from . import lineage
+    from .artifacts import atomic_path, together
+
+    for stage in ("ingest", "themes"):  # the tables it reads must be whole, current and made with these settings
+        lineage.require(out_dir, stage, config)
     comparison = compare_cohorts(out_dir, field_name, config)
     folder = Path(out_dir) / COMPARE_DIR
     name = _safe_name(field_name)
     png = chart_png(comparison)
-    from .artifacts import atomic_path
-
-    with atomic_path(folder / f"{name}.png") as tmp:
-        tmp.write_bytes(png)
     table = prevalence_table(comparison)
-    with atomic_path(folder / f"{name}.csv") as tmp:
-        table.to_csv(tmp, index=False)
-    written = [
-        write_text(render_markdown(comparison, f"{name}.png"), folder / f"{name}.md"),
-        write_text(render_html(comparison, png), folder / f"{name}.html"),
-        folder / f"{name}.csv",
-        folder / f"{name}.png",
-    ]
+    with together():  # the four files of one comparison change together
+        with atomic_path(folder / f"{name}.png") as tmp:
+            tmp.write_bytes(png)
+        with atomic_path(folder / f"{name}.csv") as tmp:
+            table.to_csv(tmp, index=False)
+        written = [
+            write_text(render_markdown(comparison, f"{name}.png"), folder / f"{name}.md"),
+            write_text(render_html(comparison, png), folder / f"{name}.html"),
+            folder / f"{name}.csv",
+            folder / f"{name}.png",
+        ]
     for warning in comparison.warnings:
         log.warning("%s", warning)
     return comparison, written

@@ -194,6 +194,9 @@ def ours_from_outputs(out_dir: Path, config) -> tuple[SystemResult, pd.DataFrame
     from .embed import load_embeddings
     from .themes import analyzer_for, check_fresh
 
+    from . import lineage
+
+    lineage.require(out_dir, "themes", config)
     check_fresh(out_dir)
     passages = read_table(PASSAGES, out_dir)
     vectors, _ = load_embeddings(out_dir)

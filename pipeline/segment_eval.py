@@ -149,7 +149,10 @@ def evaluate_segments(out_dir: Path, gold_path: Path, config, embedder=None) -> 
     from .guide import load_guide
     from .segment import GuideVectors
 
+    from . import lineage
+
     out_dir = Path(out_dir)
+    lineage.require(out_dir, "segment", config)
     turns = read_table(TURNS, out_dir)
     segments = read_table(SEGMENTS, out_dir)
     guide = load_guide(config.segment.guide)

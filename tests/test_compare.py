@@ -7,8 +7,10 @@ import pandas as pd
 import pytest
 from scipy.stats import fisher_exact
 
-from pipeline import compare
-from pipeline.artifacts import INTERVIEWS, read_table, write_table
+from conftest import SAMPLE_RAW
+from pipeline import compare, embed, passages, segment, themes
+from pipeline.artifacts import INTERVIEWS, ArtifactError, read_table, write_table
+from pipeline.ingest import run as ingest
 from pipeline.config import Config
 
 
@@ -82,13 +84,29 @@ def test_unknown_field_lists_the_available_ones(sample_out):
         compare.compare_cohorts(sample_out, "nonexistent", Config())
 
 
-def test_outputs_are_written_and_escaped(sample_out, tmp_path):
+def test_a_hand_edited_table_is_refused(sample_out, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(sample_out, out)
     interviews = read_table(INTERVIEWS, out)
-    interviews["cohort_label"] = np.where(interviews.index % 2 == 0, "<script>alert(1)</script>", "plain")
+    interviews["cohort_label"] = "x"
     write_table(interviews, INTERVIEWS, out)
-    comparison, written = compare.run(out, "cohort_label", Config())
+    with pytest.raises(ArtifactError, match="interviews.parquet is not what `insights ingest RAW_DIR` last wrote"):
+        compare.run(out, "cohort_label", Config())
+
+
+def test_outputs_are_written_and_escaped(sample_out, tmp_path):
+    # A new metadata field the way a user adds one: metadata.csv, then the stages again (vectors from the cache).
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    shutil.copytree(SAMPLE_RAW, raw)
+    meta = pd.read_csv(raw / "metadata.csv")
+    meta["cohort_label"] = np.where(meta.index % 2 == 0, "<script>alert(1)</script>", "plain")
+    meta.to_csv(raw / "metadata.csv", index=False)
+    shutil.copytree(sample_out / "cache", out / "cache")
+    cfg = Config()
+    ingest(raw, out, cfg)
+    for stage in (passages, embed, segment, themes):
+        stage.run(out, cfg)
+    comparison, written = compare.run(out, "cohort_label", cfg)
     names = {p.name for p in written}
     assert names == {"cohort_label.html", "cohort_label.md", "cohort_label.csv", "cohort_label.png"}
     page = (out / "compare" / "cohort_label.html").read_text()
