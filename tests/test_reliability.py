@@ -224,18 +224,17 @@ def test_a_run_killed_in_any_stage_keeps_the_previous_outputs_and_the_next_run_c
     previous = _outputs(out)
     previous_by_stage = {s: _stage_outputs(previous, out, s) for s in STAGES}
 
-    kills = [  # (stage, signal, when)
-        ("ingest", signal.SIGKILL, lambda o, n: _temporary(o, ".turns.parquet.")),
-        ("embed", signal.SIGINT, lambda o, n: _log_has(o, "passages (", n)),
-        ("themes", signal.SIGKILL, lambda o, n: _temporary(o, ".themes_model.")),
-        ("report", signal.SIGINT, lambda o, n: _log_has(o, "themes over", n)),
+    kills = [  # (stage, signal, when, then wait): in the stage's work, or while it writes its outputs
+        ("ingest", signal.SIGKILL, lambda o, n: _log_has(o, "start: insights run", n), 0.05),
+        ("embed", signal.SIGINT, lambda o, n: _log_has(o, "passages (", n), 0.5),
+        ("themes", signal.SIGKILL, lambda o, n: _temporary(o, ".themes_model."), 0),  # mid-save of the model
+        ("report", signal.SIGINT, lambda o, n: _log_has(o, "themes over", n), 0.5),
     ]
-    for stage, sig, when in kills:
+    for stage, sig, when, delay in kills:
         log_size = len((out / "run.log").read_text(encoding="utf-8"))
         proc = _start(raw_b, out)
         _wait_for(proc, when(out, log_size), f"{stage} to start")
-        if sig == signal.SIGINT:
-            time.sleep(0.5)  # well inside the stage's work
+        time.sleep(delay)
         proc.send_signal(sig)
         proc.wait(timeout=120)
         assert proc.returncode != 0, f"the run finished before the {stage} kill"
