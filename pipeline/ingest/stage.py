@@ -220,7 +220,7 @@ def run(
         meta = dict(doc.metadata)
         csv_row = metadata.rows.get(interview_id) or metadata.rows.get(stem) or {}
         for key, value in csv_row.items():
-            if key in meta and str(meta[key]) != str(value):
+            if key in meta and str(meta[key]).strip().casefold() != str(value).strip().casefold():  # True == 'true'
                 msg = f"{METADATA_FILE} sets {key}={value!r}, front matter says {meta[key]!r}; using {METADATA_FILE}"
                 entry["warnings"].append(msg)
                 log.warning("%s: %s", rel, msg)
