@@ -54,8 +54,27 @@ def _setting(config: Config, dotted: str) -> Any:
     return node
 
 
-def settings_of(stage: str, config: Config) -> dict[str, Any]:
-    return {key: _setting(config, key) for key in STAGES[stage].settings}
+def _leaves(prefix: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_leaves(f"{prefix}.{k}", v))
+        return out
+    return {prefix: value}
+
+
+def settings_of(stage: str, config: Config) -> dict[str, str]:
+    """The settings ``stage``'s outputs depend on, one fingerprint per setting.
+
+    Fingerprints, not values: settings can hold names (``redaction.names``,
+    ``ingest.interviewer_names``) that must not be written in clear.
+    """
+    leaves: dict[str, Any] = {}
+    for key in STAGES[stage].settings:
+        if key == "redaction" and not config.redact:
+            continue  # redaction settings change nothing while redaction is off
+        leaves.update(_leaves(key, _setting(config, key)))
+    return {k: hashlib.sha256(json.dumps(v, sort_keys=True).encode()).hexdigest()[:16] for k, v in leaves.items()}
 
 
 def _sha256(path: Path) -> str:
@@ -80,17 +99,8 @@ def record_path(out_dir: Path, stage: str) -> Path:
     return Path(out_dir) / LINEAGE_DIR / f"{stage}.json"
 
 
-def _differences(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
-    changed = []
-    for key in sorted(set(recorded) | set(current)):
-        old, new = recorded.get(key), current.get(key)
-        if old == new:
-            continue
-        if isinstance(old, dict) and isinstance(new, dict):
-            changed += [f"{key}.{k}" for k in _differences(old, new)]
-        else:
-            changed.append(key)
-    return changed
+def _differences(recorded: dict[str, str], current: dict[str, str]) -> list[str]:
+    return [key for key in sorted(set(recorded) | set(current)) if recorded.get(key) != current.get(key)]
 
 
 def whole(out_dir: Path, stage: str) -> dict:

@@ -131,7 +131,9 @@ def redacted_run(tmp_path_factory):
     raw, out = root / "raw", root / "out"
     build_fixture(raw)
     before = tree_snapshot(raw)
-    proc = run_cli("run", raw, "--out", out, "--redact", "-q")
+    # Names in the config too: they must not reach config.json or lineage/ either.
+    proc = run_cli("run", raw, "--out", out, "--redact", "-q", "--set", "redaction.names=[Rosalind Achterberg]",
+                   "--set", "ingest.interviewer_names=[Marcus Feldhaus]")
     assert proc.returncode == 0, proc.stderr
     compare = run_cli("compare", "--by", "folder", "--out", out, "-q")
     assert compare.returncode == 0, compare.stderr
