@@ -33,10 +33,13 @@ class Stage:
     primary: str  # the output named in messages
     settings: tuple[str, ...]  # dotted config keys its outputs depend on
     upstream: tuple[str, ...]  # stages whose outputs it reads
+    # Later commands check these settings against theirs. Not so for ingest: its settings come
+    # with RAW_DIR on its own command line (`--redact`), which later commands never repeat.
+    settings_checked_later: bool = True
 
 
 STAGES: dict[str, Stage] = {
-    "ingest": Stage("insights ingest RAW_DIR", "turns.parquet", ("ingest", "redact", "redaction"), ()),
+    "ingest": Stage("insights ingest RAW_DIR", "turns.parquet", ("ingest", "redact", "redaction"), (), False),
     "passages": Stage("insights embed", "passages.parquet", ("passages", "ingest.extra_fillers"), ("ingest",)),
     "embed": Stage("insights embed", "embeddings.npy", ("embed.model", "embed.backend", "embed.batch_size"), ("passages",)),
     "segment": Stage("insights segment", "segments.parquet", ("segment",), ("passages", "embed")),
@@ -150,7 +153,7 @@ def require(out_dir: Path, stage: str, config: Config | None = None, _seen: dict
             raise ArtifactError(
                 f"{out_dir / spec.primary} was made from older {STAGES[up].primary}: run `{spec.made_by}` again"
             )
-    if config is not None:
+    if config is not None and spec.settings_checked_later:
         changed = _differences(record.get("settings", {}), settings_of(stage, config))
         if changed:
             raise ArtifactError(
