@@ -12,8 +12,10 @@ stage can count lemmas but show readers real words ("physics", not "physic").
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +25,18 @@ from .artifacts import PASSAGES, TURNS, read_table, write_table
 from .config import Config
 from .ingest.clean import STAGE_DIRECTION_RE, clean_text, is_backchannel, word_count
 from .ingest.roles import INTERVIEWEE, INTERVIEWER
+from .redact import PLACEHOLDER_KINDS
 from . import lineage
 from . import nlp
 
 log = logging.getLogger(__name__)
 
-# "Company 1", "Person 3", "School 2": anonymisation placeholders carry no theme.
+# "Company 1", "Person 3", "School 2": anonymisation placeholders (typed by people, or
+# written by --redact) carry no theme.
 PLACEHOLDER_RE = re.compile(
     r"\b(?:Company|Person|School|Client|Customer|University|College|Organi[sz]ation|Org|Employer|City|"
     r"Country|Place|Project|Product|Agency|Firm|Bank|Startup|Team|Participant|Speaker|Respondent|"
-    r"Interviewee|Interviewer|Name|Location)\s*\d+\b"
+    r"Interviewee|Interviewer|Name|Location|" + "|".join(PLACEHOLDER_KINDS) + r")\s*\d+\b"
 )
 
 
@@ -50,6 +54,61 @@ def _windows(sentences: list[str], max_sentences: int, max_words: int) -> list[l
     if current:
         windows.append(current)
     return windows
+
+
+# spaCy refuses a text longer than ``nlp.max_length`` (1,000,000 characters) and its
+# working memory grows with the characters it tags at once, so a longer turn goes
+# through it in chunks, and docs go through in batches of about BATCH_CHARS characters
+# (64 ordinary turns fit in one).
+MAX_CHUNK_CHARS = 20_000
+BATCH_CHARS = 50_000
+_SENTENCE_END_RE = re.compile(r"[.!?…][\"'”’)\]]* ")
+
+
+def split_for_nlp(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
+    """A turn's text as the passages quote it, in chunks of at most ``limit`` characters.
+
+    The text is the turn's with stage directions removed and every run of blanks (line
+    breaks included) made one space, as ``" ".join(STAGE_DIRECTION_RE.sub(" ", text).split())``.
+    A text within the limit is one chunk. A longer one is cut at a space in the last half
+    of the limit (so chunks are at least half of it and the search stays linear), by
+    preference: a sentence end at a line break of the original, any sentence end, any
+    line break, any space; a stretch with no space at all is cut at the limit. Every
+    chunk is a slice of the text and together they cover it in order, less the one space
+    at each cut: no text is lost, and what spaCy reads is still the turn's own wording.
+    """
+    lines = [line for line in (" ".join(part.split()) for part in STAGE_DIRECTION_RE.sub(" ", text).split("\n")) if line]
+    joined = " ".join(lines)
+    if len(joined) <= limit:
+        return [joined]
+    breaks: list[int] = []  # offsets in ``joined`` of the spaces that stand for line breaks
+    offset = -1
+    for line in lines[:-1]:
+        offset += len(line) + 1
+        breaks.append(offset)
+    is_break = set(breaks)
+    chunks: list[str] = []
+    start, n = 0, len(joined)
+    while n - start > limit:
+        low, high = start + max(1, limit // 2), start + limit  # the cut: a space at low..high
+        ends = [m.end() - 1 for m in _SENTENCE_END_RE.finditer(joined, low, high + 1)]
+        j = bisect.bisect_right(breaks, high) - 1
+        cut = next((e for e in reversed(ends) if e in is_break), -1)
+        if cut < 0 and ends:
+            cut = ends[-1]
+        if cut < 0 and j >= 0 and breaks[j] >= low:
+            cut = breaks[j]
+        if cut < 0:
+            cut = joined.rfind(" ", low, high + 1)
+        if cut < 0:
+            chunks.append(joined[start:high])
+            start = high
+        else:
+            chunks.append(joined[start:cut])
+            start = cut + 1
+    if start < n:
+        chunks.append(joined[start:])
+    return chunks
 
 
 def _placeholder_tokens(doc: Any) -> set[int]:
@@ -71,59 +130,101 @@ def _lemmas(doc: Any, start: int, end: int, blocked: set[int]) -> tuple[str, str
     return " ".join(lemmas), " ".join(words)
 
 
-def build_passages(turns: pd.DataFrame, config: Config) -> pd.DataFrame:
+def _pipe(language: Any, texts: list[str], max_docs: int) -> Iterator[Any]:
+    """``language.pipe(texts)`` in batches of at most ``max_docs`` texts and about BATCH_CHARS characters.
+
+    spaCy batches by count; its working memory grows with the characters in a batch
+    (a 200k-word turn in 100k-character chunks took 3.6 GB in one batch, 0.75 GB one chunk at a time).
+    """
+    batch: list[str] = []
+    size = 0
+    for text in texts:
+        if batch and (len(batch) >= max_docs or size + len(text) > BATCH_CHARS):
+            yield from language.pipe(batch, batch_size=len(batch))
+            batch, size = [], 0
+        batch.append(text)
+        size += len(text)
+    if batch:
+        yield from language.pipe(batch, batch_size=len(batch))
+
+
+def _too_short(window: list[Any], config: Config) -> bool:
+    text = window[0].doc[window[0].start : window[-1].end].text
+    return word_count(clean_text(text, config.ingest.extra_fillers)) < config.passages.min_words
+
+
+def _doc_passages(
+    record: dict[str, Any], doc: Any, first_index: int, config: Config, *, first: bool = True, last: bool = True
+) -> list[dict[str, Any]]:
+    """The passages of one doc (a turn, or one chunk of a long turn), numbered from ``first_index``.
+
+    ``first``/``last``: whether the doc starts/ends the turn. A window too short to keep
+    that a chunk's cut left at its start or end joins its neighbour, so a cut never
+    drops words that a whole turn would have kept.
+    """
     cfg = config.passages
+    base = {k: record[k] for k in ("interview_id", "turn_index", "role", "speaker", "language", "in_main_language",
+                                   "heading", "source_file", "source_line", "source_page", "start")}
+    if record["role"] == INTERVIEWER:
+        windows = [[s for s in doc.sents]]
+    else:
+        sents = [s for s in doc.sents if s.text.strip()]
+        groups = _windows([s.text for s in sents], cfg.max_sentences, cfg.max_words)
+        windows, i = [], 0
+        for group in groups:
+            windows.append(sents[i : i + len(group)])
+            i += len(group)
+        if not last and len(windows) > 1 and _too_short(windows[-1], config):
+            windows[-2:] = [windows[-2] + windows[-1]]
+        if not first and len(windows) > 1 and _too_short(windows[0], config):
+            windows[:2] = [windows[0] + windows[1]]
+    blocked = _placeholder_tokens(doc)
+    rows: list[dict[str, Any]] = []
+    for window in windows:
+        if not window:
+            continue
+        original = doc[window[0].start : window[-1].end].text.strip()
+        cleaned = clean_text(original, config.ingest.extra_fillers)
+        if record["role"] == INTERVIEWEE and (word_count(cleaned) < cfg.min_words or is_backchannel(original)):
+            continue
+        if not cleaned:
+            continue
+        lemmas, words = _lemmas(doc, window[0].start, window[-1].end, blocked)
+        k = first_index + len(rows)
+        rows.append({
+            **base,
+            "passage_id": f"{record['interview_id']}#{record['turn_index']}.{k}",
+            "passage_index": k,
+            "text": original,
+            "clean_text": cleaned,
+            "lemmas": lemmas,
+            "words": words,
+            "n_words": word_count(cleaned),
+            "is_question": record["role"] == INTERVIEWER and "?" in original,
+        })
+    return rows
+
+
+def build_passages(turns: pd.DataFrame, config: Config) -> pd.DataFrame:
     kept = turns[turns["role"].isin([INTERVIEWEE, INTERVIEWER]) & ~turns["is_backchannel"].fillna(False)]
     kept = kept[kept["clean_text"].fillna("").str.strip() != ""]
     english = nlp.english()
     other = nlp.multilingual_sentencizer()
-    rows: list[dict[str, Any]] = []
     records = kept.to_dict("records")
-    texts = [" ".join(STAGE_DIRECTION_RE.sub(" ", str(r["text"])).split()) for r in records]
+    limit = min(MAX_CHUNK_CHARS, english.max_length, other.max_length)
+    chunks = [split_for_nlp(str(r["text"]), limit) for r in records]
     is_english = [r["language"] in ("en", "und") for r in records]
-    docs: list[Any] = [None] * len(records)
-    en_idx = [i for i, e in enumerate(is_english) if e]
-    for i, doc in zip(en_idx, english.pipe((texts[i] for i in en_idx), batch_size=64)):
-        docs[i] = doc
-    other_idx = [i for i, e in enumerate(is_english) if not e]
-    for i, doc in zip(other_idx, other.pipe(texts[i] for i in other_idx)):
-        docs[i] = doc
-    for record, doc in zip(records, docs):
-        base = {k: record[k] for k in ("interview_id", "turn_index", "role", "speaker", "language", "in_main_language",
-                                       "heading", "source_file", "source_line", "source_page", "start")}
-        if record["role"] == INTERVIEWER:
-            windows = [[s for s in doc.sents]]
-        else:
-            sents = [s for s in doc.sents if s.text.strip()]
-            groups = _windows([s.text for s in sents], cfg.max_sentences, cfg.max_words)
-            windows, i = [], 0
-            for group in groups:
-                windows.append(sents[i : i + len(group)])
-                i += len(group)
-        blocked = _placeholder_tokens(doc)
-        k = 0
-        for window in windows:
-            if not window:
-                continue
-            original = doc[window[0].start : window[-1].end].text.strip()
-            cleaned = clean_text(original, config.ingest.extra_fillers)
-            if record["role"] == INTERVIEWEE and (word_count(cleaned) < cfg.min_words or is_backchannel(original)):
-                continue
-            if not cleaned:
-                continue
-            lemmas, words = _lemmas(doc, window[0].start, window[-1].end, blocked)
-            rows.append({
-                **base,
-                "passage_id": f"{record['interview_id']}#{record['turn_index']}.{k}",
-                "passage_index": k,
-                "text": original,
-                "clean_text": cleaned,
-                "lemmas": lemmas,
-                "words": words,
-                "n_words": word_count(cleaned),
-                "is_question": record["role"] == INTERVIEWER and "?" in original,
-            })
-            k += 1
+    # Docs are consumed as spaCy yields them (chunks of a turn in order; a window never
+    # spans two chunks), so only one batch of docs is held at a time.
+    rows_of: list[list[dict[str, Any]]] = [[] for _ in records]
+    for language, english_turns, max_docs in ((english, True, 64), (other, False, 1000)):
+        wanted = [(i, chunk) for i, e in enumerate(is_english) if e == english_turns for chunk in chunks[i]]
+        seen = [0] * len(records)  # chunks of each turn read so far
+        for (i, _), doc in zip(wanted, _pipe(language, [chunk for _, chunk in wanted], max_docs)):
+            seen[i] += 1
+            rows_of[i] += _doc_passages(records[i], doc, len(rows_of[i]), config,
+                                        first=seen[i] == 1, last=seen[i] == len(chunks[i]))
+    rows = [row for turn_rows in rows_of for row in turn_rows]
     return pd.DataFrame(rows, columns=list(PASSAGES.columns))
 
 

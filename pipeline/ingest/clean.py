@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-_DISFLUENCIES = r"u+h+|u+m+|u+h+m+|e+r+m+|e+h+|h+m+|m+h+m+|m+m+|mm-hmm|mm-hm|mhm|uh-huh|uh-uh|hm+"
+# No nested repeats of one letter ("m+m+" was quadratic on a long run of m's): "mm+".
+_DISFLUENCIES = r"u+h+|u+m+|u+h+m+|e+r+m+|e+h+|h+m+|m+h+m+|mm+|mm-hmm|mm-hm|mhm|uh-huh|uh-uh|hm+"
 # Always noise, wherever they occur.
 _DISFLUENCY_RE = re.compile(rf"(?:,\s*)?(?<![\w'-])(?:{_DISFLUENCIES})(?![\w'-])[,.…]*", re.I)
 # Discourse fillers, removed only when set off by punctuation or at a clause start.
@@ -22,6 +23,7 @@ _SET_OFF_RE = re.compile(rf"(?:(?<=[,;:.!?—–])|^)\s*(?:{_SET_OFF})\s*(?:,|(?
 _REPEAT_COMMA_RE = re.compile(r"\b(\w+(?:'\w+)?)(?:\s*,\s*(?:-\s*)?\1\b)+", re.I)
 _FUNCTION_WORDS = r"i|i'm|the|a|an|we|it|and|so|to|my|you|he|she|they|in|of|on|was|but|if|or|this"
 _REPEAT_SPACE_RE = re.compile(rf"\b({_FUNCTION_WORDS})(?:\s+\1\b)+", re.I)
+_SPACE_BEFORE_PUNCT_RE = re.compile(r"(?<!\s)\s+([,.!?;:])")
 _BACKCHANNEL_WORDS = frozenset(
     """yeah yes yep yup ya yah right exactly okay ok sure totally absolutely cool great nice wow oh ah
     aha mm hmm mhm uh-huh mm-hmm got it i see interesting true makes sense thanks thank you no nope
@@ -58,7 +60,8 @@ def clean_text(text: str, extra_fillers: Iterable[str] = ()) -> str:
         out = _SET_OFF_RE.sub(" ", out)
     out = _REPEAT_COMMA_RE.sub(r"\1", out)
     out = _REPEAT_SPACE_RE.sub(r"\1", out)
-    out = re.sub(r"\s+([,.!?;:])", r"\1", out)
+    # Only from the start of a blank run: tried at every blank of a long run, "\s+" was quadratic.
+    out = _SPACE_BEFORE_PUNCT_RE.sub(r"\1", out)
     out = re.sub(r"([,;])(?:\s*[,;])+", r"\1", out)
     out = re.sub(r"(^|[.!?]\s)[,;]\s*", r"\1", out)
     out = re.sub(r"\s+", " ", out).strip()

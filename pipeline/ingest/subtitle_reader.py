@@ -90,6 +90,7 @@ def _apply_name_prefixes(cues: list[_Cue]) -> None:
 
 def _merge(cues: list[_Cue]) -> list[RawTurn]:
     turns: list[RawTurn] = []
+    parts: list[list[str]] = []  # each turn's cue texts, joined once at the end (a long monologue is thousands of cues)
     previous: _Cue | None = None
     for cue in cues:
         same = previous is not None and cue.speaker == previous.speaker
@@ -98,11 +99,14 @@ def _merge(cues: list[_Cue]) -> list[RawTurn]:
             same = previous.end is not None and cue.start is not None and gap <= _MAX_GAP_UNLABELLED
         if same and turns:
             turn = turns[-1]
-            turn.text = f"{turn.text} {cue.text}".strip()
+            parts[-1].append(cue.text)
             turn.end = cue.end if cue.end is not None else turn.end
         else:
             turns.append(RawTurn(cue.speaker, cue.text, line=cue.line, start=cue.start, end=cue.end, label=cue.label))
+            parts.append([cue.text])
         previous = cue
+    for turn, texts in zip(turns, parts):
+        turn.text = " ".join(texts).strip()
     return turns
 
 

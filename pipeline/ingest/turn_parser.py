@@ -23,25 +23,32 @@ from .model import RawTurn
 TIMESTAMP = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 _NAME = r"[^\W\d_][\w.'’\-]*(?:[ \t]+[\w.'’\-]+){0,3}"
 
+# Runs of blanks are matched possessively (``*+``, ``++``: never given back). Every
+# such run is followed by something that cannot start with a blank, so the matches
+# are the same, but a line like "Maria" + 10,000 spaces + "x" no longer makes the
+# engine try every way of sharing the run among the optional parts (it was cubic in
+# the run's length: 4,000 spaces took 12 s, a 1 MB run never finished).
 _LABEL_RE = re.compile(
-    rf"""^[ \t]*
-    (?:[\[(](?P<ts1>{TIMESTAMP})[\])][ \t]*[-–—]?[ \t]*   # [00:12:03] Maria:
-      |(?P<ts0>{TIMESTAMP})[ \t]+[-–—]?[ \t]*)?          # 00:12:03 Maria:
+    rf"""^[ \t]*+
+    (?:[\[(](?P<ts1>{TIMESTAMP})[\])][ \t]*+[-–—]?[ \t]*+   # [00:12:03] Maria:
+      |(?P<ts0>{TIMESTAMP})[ \t]++[-–—]?[ \t]*+)?          # 00:12:03 Maria:
     (?:\*\*|__)?
     (?P<name>{_NAME}?)
-    [ \t]*(?:[\[(](?P<ts2>{TIMESTAMP})[\])])?[ \t]*        # Maria (00:12:03):
-    (?:\*\*|__)?[ \t]*
+    [ \t]*+(?:[\[(](?P<ts2>{TIMESTAMP})[\])])?[ \t]*+        # Maria (00:12:03):
+    (?:\*\*|__)?[ \t]*+
     :
     (?:\*\*|__)?
     (?:[ \t]+|$)(?P<rest>.*)$""",
     re.X | re.S,
 )
 # Otter-style header: the speaker and a timestamp alone on a line, words below.
-_HEADER_RE = re.compile(rf"^[ \t]*(?P<name>{_NAME})[ \t]+(?P<ts>{TIMESTAMP})[ \t]*$")
-_MD_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(?P<h>.+?)[ \t#]*$")
-_BOLD_LINE_RE = re.compile(r"^[ \t]*(?:\*\*|__)(?P<h>[^*_\n].*?)(?:\*\*|__)[ \t]*:?[ \t]*$")
+_HEADER_RE = re.compile(rf"^[ \t]*+(?P<name>{_NAME})[ \t]+(?P<ts>{TIMESTAMP})[ \t]*+$")
+# "## Past ##": the heading text is trimmed of trailing blanks and '#' in Python
+# (see _md_heading); a lazy ``(?P<h>.+?)[ \t#]*$`` was quadratic on "# # # ... x".
+_MD_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}(?P<h>[ \t].+)$")
+_BOLD_LINE_RE = re.compile(r"^[ \t]*+(?:\*\*|__)(?P<h>[^*_\n].*?)(?:\*\*|__)[ \t]*+:?[ \t]*+$")
 _COLON_LINE_RE = re.compile(r"^[ \t]*(?P<h>[^:\n]{1,60}):[ \t]*$")
-_BULLET_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>[-*•+‣◦]|\d{1,3}[.)])[ \t]+(?P<rest>.*)$")
+_BULLET_RE = re.compile(r"^(?P<indent>[ \t]*+)(?P<marker>[-*•+‣◦]|\d{1,3}[.)])[ \t]++(?P<rest>.*)$")
 
 ROLE_WORDS = re.compile(
     r"^(?:interviewer|interviewee|q|a|host|guest|moderator|participant|respondent|researcher|"
@@ -157,10 +164,22 @@ def accepted_speakers(labels: Iterable[_Label | None], n_lines: int = 0) -> set[
     return accepted
 
 
-def _heading(text: str, labelled: bool) -> str | None:
+def _md_heading(text: str) -> str | None:
+    """The text of a Markdown heading line ("## Past ##" -> "Past"), else None."""
     m = _MD_HEADING_RE.match(text)
-    if m:
-        return m.group("h").strip("*_ ").strip()
+    if m is None:
+        return None
+    body = m.group("h")
+    # As ``#{1,6}[ \t]+(?P<h>.+?)[ \t#]*$`` would: blanks after the hashes go (leaving
+    # at least one character), then trailing blanks and '#' (again leaving one).
+    body = body.lstrip(" \t") or body[-1:]
+    return body.rstrip(" \t#") or body[:1]
+
+
+def _heading(text: str, labelled: bool) -> str | None:
+    h = _md_heading(text)
+    if h is not None:
+        return h.strip("*_ ").strip()
     m = _BOLD_LINE_RE.match(text)
     if m and len(m.group("h").split()) <= 10:
         return m.group("h").strip().rstrip(":").strip()
@@ -176,11 +195,11 @@ def _heading(text: str, labelled: bool) -> str | None:
     return None
 
 
-def _answers_question(label: _Label, current: RawTurn | None) -> bool:
+def _answers_question(label: _Label, current: RawTurn | None, current_text: str) -> bool:
     return (
         current is not None
         and current.speaker is not None
-        and current.text.rstrip().endswith("?")
+        and current_text.rstrip().endswith("?")
         and not _is_heading_word(label.key)
         and not label.header_only
     )
@@ -193,11 +212,15 @@ def parse_lines(lines: list[Line]) -> ParseResult:
     result = ParseResult(turns=[], labelled=labelled)
     current: RawTurn | None = None
     heading: str | None = None
+    # Each turn's lines, joined into its text once at the end: appending every
+    # continuation line to a growing string was quadratic in a long turn's lines.
+    pieces: list[list[str]] = []
 
     def start_turn(speaker: str | None, text: str, line: Line, start: float | None = None, raw: str = "") -> RawTurn:
         turn = RawTurn(speaker=speaker, text=text, line=line.number, page=line.page, start=start,
                        heading=heading, label=raw)
         result.turns.append(turn)
+        pieces.append([text] if text else [])
         return turn
 
     for line, label in zip(lines, labels):
@@ -206,7 +229,9 @@ def parse_lines(lines: list[Line]) -> ParseResult:
             if not labelled:
                 current = None
             continue
-        if label is not None and label.key not in accepted and _answers_question(label, current):
+        # Every piece is stripped and non-empty, so the current text ends as its last piece does.
+        if (label is not None and label.key not in accepted
+                and _answers_question(label, current, pieces[-1][-1] if current is not None and pieces[-1] else "")):
             accepted.add(label.key)  # someone who speaks once, right after a question
         if label is not None and label.key in accepted:
             current = start_turn(label.name, label.rest.strip(), line, label.start, label.raw)
@@ -225,7 +250,12 @@ def parse_lines(lines: list[Line]) -> ParseResult:
         elif current is None:
             current = start_turn(None, stripped, line)
         else:
-            current.text = f"{current.text}\n{stripped}" if current.text else stripped
+            pieces[-1].append(stripped)
+    for turn, parts in zip(result.turns, pieces):
+        if len(parts) > 1:
+            turn.text = "\n".join(parts)
+        elif parts:
+            turn.text = parts[0]
     return result
 
 
