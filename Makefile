@@ -93,7 +93,7 @@ test: $(INSTALLED) chromium
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf "$(OUT)"/*.parquet "$(OUT)"/*.json "$(OUT)"/*.npy "$(OUT)"/themes_model "$(OUT)"/report "$(OUT)"/compare
+	rm -rf "$(OUT)"/*.parquet "$(OUT)"/*.json "$(OUT)"/*.npy "$(OUT)"/themes_model "$(OUT)"/report "$(OUT)"/compare "$(OUT)"/lineage
 
 # The embedding cache survives `make clean`; this removes it too.
 clean-cache:
