@@ -220,6 +220,94 @@ class FrequentInTheme:
         return out
 
 
+class CoOccurringKeywords:
+    """Pick the final keywords so that they are said together, not just each near the theme.
+
+    A reader trusts "rate · raise · clients" when the theme's passages use those words in
+    the same breath. From the candidates (best first), keywords are chosen greedily by
+    their rank plus ``weight`` times their mean NPMI with the keywords already chosen,
+    co-occurrence counted within passages (a pair never said together scores -1). A
+    candidate whose words are all in the chosen ones already ("brand" after "personal
+    brand") is skipped.
+    """
+
+    def __init__(self, top_n: int = 10, weight: float = 1.0):
+        self.top_n = top_n
+        self.weight = weight
+
+    def extract_topics(self, topic_model, documents: pd.DataFrame, c_tf_idf, topics: dict) -> dict:
+        analyzer = topic_model.vectorizer_model.build_analyzer()
+        doc_words = [{part for token in analyzer(doc) for part in token.split()} for doc in documents["Document"]]
+        n = len(doc_words)
+        index: dict[str, set[int]] = {}
+        for i, words in enumerate(doc_words):
+            for w in words:
+                index.setdefault(w, set()).add(i)
+
+        def docs_with(keyword: str) -> set[int]:
+            parts = keyword.split()
+            found = set(index.get(parts[0], set()))
+            for part in parts[1:]:
+                found &= index.get(part, set())
+            return found
+
+        def npmi(a: set[int], b: set[int]) -> float:
+            joint = len(a & b)
+            if not joint or not a or not b:
+                return -1.0
+            p_ab = joint / n
+            if p_ab >= 1.0:
+                return 1.0
+            return math.log(p_ab / ((len(a) / n) * (len(b) / n))) / -math.log(p_ab)
+
+        out = {}
+        for topic, words in topics.items():
+            candidates = [w for w, _ in words if w]
+            if topic == OUTLIER or len(candidates) <= 1:
+                out[topic] = words[: self.top_n]
+                continue
+            sets = {w: docs_with(w) for w in candidates}
+            chosen: list[str] = [candidates[0]]
+            covered = set(candidates[0].split())
+            while len(chosen) < self.top_n:
+                best, best_score = None, -math.inf
+                for rank, w in enumerate(candidates):
+                    if w in chosen or set(w.split()) <= covered:
+                        continue
+                    coherence = sum(npmi(sets[w], sets[c]) for c in chosen) / len(chosen)
+                    score = 1 - rank / len(candidates) + self.weight * coherence
+                    if score > best_score:
+                        best, best_score = w, score
+                if best is None:
+                    break
+                chosen.append(best)
+                covered |= set(best.split())
+            score_of = dict(words)
+            out[topic] = [(w, score_of[w]) for w in chosen]
+        return out
+
+
+class AtMostMMR:
+    """BERTopic's MaximalMarginalRelevance, asked for no more words than a theme has candidates (it fails otherwise)."""
+
+    def __init__(self, diversity: float, top_n: int):
+        self.diversity = diversity
+        self.top_n = top_n
+
+    def extract_topics(self, topic_model, documents: pd.DataFrame, c_tf_idf, topics: dict) -> dict:
+        from bertopic.representation import MaximalMarginalRelevance
+
+        out = {}
+        for topic, words in topics.items():
+            n = min(self.top_n, len([w for w, _ in words if w]))
+            if n < 2:
+                out[topic] = words
+                continue
+            step = MaximalMarginalRelevance(diversity=self.diversity, top_n_words=n)
+            out.update(step.extract_topics(topic_model, documents, c_tf_idf, {topic: words}))
+        return out
+
+
 def _as_representation(obj):
     """Make a duck-typed representation step acceptable to BERTopic's chain."""
     from bertopic.representation._base import BaseRepresentation
@@ -283,8 +371,11 @@ def key_phrase(keyword: str, texts: list[str]) -> str:
     parts = keyword.split()
     if len(parts) < 2:
         return keyword
+    # Only connecting words may come back between the parts ("word of mouth"); a content or
+    # filler word ("write good proposals") would change what the label claims.
+    connector = r"(?:of|a|an|the|to|in|on|for|and|or|with)\s+"
     pattern = re.compile(
-        r"\b" + r"\w*\s+(?:\w+\s+){0,2}?".join(re.escape(p) for p in parts) + r"\w*\b", re.I
+        r"\b" + (r"\w*\s+(?:" + connector + "){0,2}").join(re.escape(p) for p in parts) + r"\w*\b", re.I
     )
     found = Counter(m.group(0).lower() for t in texts for m in pattern.finditer(t))
     if not found:
@@ -316,9 +407,10 @@ def build_topic_model(embedder, n: int, analyzer: LemmaAnalyzer, cfg: ThemesConf
 
     cluster, parts = choose_clustering(n, cfg)
     representation = [
-        KeyBERTInspired(top_n_words=3 * cfg.top_n_words, random_state=cfg.seed),
-        _as_representation(FrequentInTheme(cfg.keyword_min_share, keep_at_least=cfg.top_n_words)),
-        MaximalMarginalRelevance(diversity=cfg.mmr_diversity, top_n_words=cfg.top_n_words),
+        KeyBERTInspired(top_n_words=5 * cfg.top_n_words, random_state=cfg.seed),
+        _as_representation(FrequentInTheme(cfg.keyword_min_share, keep_at_least=2 * cfg.top_n_words)),
+        _as_representation(AtMostMMR(cfg.mmr_diversity, 4 * cfg.top_n_words)),
+        _as_representation(CoOccurringKeywords(cfg.top_n_words, cfg.keyword_cooccurrence_weight)),
     ]
     model = BERTopic(
         embedding_model=embedder,

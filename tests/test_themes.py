@@ -121,3 +121,32 @@ def test_placeholders_are_not_tokens_but_the_words_are():
     tokens = analyzer("I worked for Company 1 and my company grew; clients from School 2.")
     assert "company" in tokens and tokens.count("company") == 1
     assert "school" not in tokens and "clients" in tokens
+
+
+class _Vectorizer:
+    def build_analyzer(self):
+        return lambda doc: doc.lower().split()
+
+
+class _Model:
+    vectorizer_model = _Vectorizer()
+
+
+def test_final_keywords_prefer_words_said_together():
+    docs = pd.DataFrame({
+        "Document": ["rate raise clients", "rate raise", "raise rate again", "niche forecasting", "clients niche",
+                     "personal brand post", "personal brand"],
+        "Topic": [0, 0, 0, 0, 0, 1, 1],
+    })
+    candidates = {0: [("rate", 0.9), ("niche", 0.8), ("raise", 0.7), ("forecasting", 0.6)],
+                  1: [("personal brand", 0.9), ("brand", 0.8), ("post", 0.7)]}
+    picked = themes.CoOccurringKeywords(top_n=3, weight=1.0).extract_topics(_Model(), docs, None, candidates)
+    assert [w for w, _ in picked[0]] == ["rate", "raise", "niche"]  # "raise" is said with "rate"; "niche" is not
+    assert [w for w, _ in picked[1]] == ["personal brand", "post"]  # "brand" adds no word
+    by_rank = themes.CoOccurringKeywords(top_n=3, weight=0.0).extract_topics(_Model(), docs, None, candidates)
+    assert [w for w, _ in by_rank[0]] == ["rate", "niche", "raise"]
+
+
+def test_labels_bring_back_only_connecting_words():
+    assert themes.key_phrase("word mouth", ["by word of mouth mostly", "word of mouth"]) == "word of mouth"
+    assert themes.key_phrase("write proposals", ["I write good proposals"]) == "write proposals"
