@@ -104,17 +104,17 @@ def test_leftovers_of_a_killed_run_are_swept_and_a_half_swapped_folder_is_put_ba
 # --- the output lock ---------------------------------------------------------------------------------
 
 HOLDER = """
-import sys, time
+import select, sys
 from pipeline.outlock import hold
 with hold(sys.argv[1], 0):
     print("held", flush=True)
-    time.sleep(float(sys.argv[2]))
+    select.select([sys.stdin], [], [], float(sys.argv[2]))  # until told to let go, or the time is up
 """
 
 
 def _hold_in_subprocess(out: Path, seconds: float) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(out), str(seconds)], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "held"
     return proc
 
@@ -139,13 +139,23 @@ def test_a_second_run_on_the_same_output_folder_is_refused_with_the_holder_named
 
 def test_a_second_run_waits_for_the_first_to_finish(tmp_path):
     out = tmp_path / "out"
-    holder = _hold_in_subprocess(out, 3)
+    holder = _hold_in_subprocess(out, 120)
+    second = subprocess.Popen([sys.executable, "-m", "pipeline", "ingest", str(SAMPLE_RAW / "round-1"), "--out", str(out),
+                               "--set", "output.lock_timeout_s=120"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "COLUMNS": "200"})
     try:
-        proc = run_cli("ingest", SAMPLE_RAW / "round-1", "--out", out, "--set", "output.lock_timeout_s=120")
+        said = ""
+        while "waiting up to 120 s" not in said:  # the second run is waiting, and says so
+            line = second.stderr.readline()
+            assert line, f"the second run ended without waiting: {said}"
+            said += line
+        assert not (out / "turns.parquet").exists()
+        holder.communicate("let go\n", timeout=30)  # the first run finishes
+        said += second.communicate(timeout=300)[1]
     finally:
-        holder.wait()
-    assert proc.returncode == 0, proc.stderr
-    assert "waiting up to 120 s" in " ".join(proc.stderr.split())
+        holder.kill()
+        second.kill()
+    assert second.returncode == 0, said
     assert (out / "turns.parquet").is_file()
 
 
