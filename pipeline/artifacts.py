@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -252,15 +253,27 @@ def _remove(path: Path) -> None:
 
 
 def _commit(actions: list[Callable[[], None]]) -> None:
-    # Ctrl-C during the renames would leave a mix of old and new outputs: hold the
-    # signals back for the few milliseconds they take (they are delivered after).
-    blockable = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blockable)
+    # Ctrl-C during the renames would leave a mix of old and new outputs: note the
+    # signals that arrive during the few milliseconds they take and act on them after.
+    # (Masking is not enough: the OS may deliver the signal to a BLAS or torch thread,
+    # and Python then raises in the main thread anyway.)
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        for action in actions:
+            action()
+        return
+    caught: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         for action in actions:
             action()
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    for signum in caught[:1]:
+        signal.raise_signal(signum)  # now, with the outputs whole
 
 
 @contextmanager
@@ -354,12 +367,23 @@ def replace_folder(build: Callable[[Path], None], target: Path) -> Path:
     return target
 
 
+_OWN_TMP = re.compile(r"^\.[^/]+\.(?:[a-z0-9_]{8}|old)\.tmp$")  # ".<name>.<mkstemp's 8 chars>.tmp"
+OUTPUT_FOLDERS = ("report", "compare", "lineage", "cache")  # where stages write below OUT
+
+
 def remove_leftovers(out_dir: Path) -> list[Path]:
-    """Delete temporaries a killed run left behind (call only while holding the output lock)."""
+    """Delete temporaries a killed run left behind (call only while holding the output lock).
+
+    Only our own temporaries, only in OUT and the folders stages write to: never in
+    anything else that happens to sit in OUT.
+    """
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         return []
-    found = [p for p in out_dir.rglob(f".*{TMP_SUFFIX}") if p.name.startswith(".")]
+    places = [out_dir] + [out_dir / name for name in OUTPUT_FOLDERS if (out_dir / name).is_dir()]
+    found = [p for place in places
+             for p in (place.rglob(".*.tmp") if place.name == "cache" else place.glob(".*.tmp"))
+             if _OWN_TMP.match(p.name)]
     for path in sorted(found, key=lambda p: len(p.parts), reverse=True):
         original = path.with_name(path.name[1 : -len(f".old{TMP_SUFFIX}")]) if path.name.endswith(f".old{TMP_SUFFIX}") else None
         if original is not None and not original.exists():

@@ -110,6 +110,9 @@ def _outside_raw(raw_dir: Path, out: Path) -> None:
     if raw_dir.is_dir() and out.resolve().is_relative_to(raw_dir.resolve()):
         raise _fail(f"the output folder {out} is inside the raw folder {raw_dir}, which is never written to: "
                     "choose another --out", 2)
+    if raw_dir.is_dir() and raw_dir.resolve().is_relative_to(out.resolve()):
+        raise _fail(f"the raw folder {raw_dir} is inside the output folder {out}; keep them apart "
+                    "(e.g. data/raw and data/processed)", 2)
 
 
 def _with_redact(overrides: list[str] | None, redact: bool) -> list[str]:

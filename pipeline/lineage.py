@@ -5,14 +5,16 @@ at the end (see :func:`pipeline.artifacts.together`) along with a record in
 ``OUT/lineage/<stage>.json`` holding the sha256 of every output, the settings the
 stage depends on and the records of the stages it read. A later stage calls
 :func:`require` first, so outputs that were edited, left half-replaced by a killed
-run, made from older upstream outputs or with other settings are refused with one
-line naming the command that remakes them, instead of being silently mixed.
+run, or made from older upstream outputs are refused with one line naming the command
+that remakes them, instead of being silently mixed; outputs made with other
+settings than the current command's get a warning saying which.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from .artifacts import ArtifactError, _batch, pending_path, read_json, together,
 from .config import Config
 
 LINEAGE_DIR = "lineage"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,8 @@ class Stage:
     primary: str  # the output named in messages
     settings: tuple[str, ...]  # dotted config keys its outputs depend on
     upstream: tuple[str, ...]  # stages whose outputs it reads
-    # Later commands check these settings against theirs. Not so for ingest: its settings come
-    # with RAW_DIR on its own command line (`--redact`), which later commands never repeat.
+    # Later commands compare these settings with theirs and warn when they differ. Not so for
+    # ingest: its settings come with RAW_DIR on its own command line (`--redact`).
     settings_checked_later: bool = True
 
 
@@ -127,9 +130,9 @@ def require(out_dir: Path, stage: str, config: Config | None = None, _seen: dict
     """The record of ``stage``'s last finished run, checked against what is on disk now.
 
     Raises :class:`ArtifactError` with one line (what is wrong, which command fixes
-    it) when an output is missing or differs from what that run wrote, when it was
-    made from outputs of an upstream stage that have since been remade, or (given
-    ``config``) with settings other than the current ones.
+    it) when an output is missing or differs from what that run wrote, or when it was
+    made from outputs of an upstream stage that have since been remade. Given
+    ``config``, settings other than the current ones are logged as a warning.
     """
     seen = {} if _seen is None else _seen
     if stage in seen:
@@ -156,10 +159,10 @@ def require(out_dir: Path, stage: str, config: Config | None = None, _seen: dict
     if config is not None and spec.settings_checked_later:
         changed = _differences(record.get("settings", {}), settings_of(stage, config))
         if changed:
-            raise ArtifactError(
-                f"{out_dir / spec.primary} was made with other settings ({', '.join(changed)}) than now: "
-                f"run `{spec.made_by}` again"
-            )
+            # A warning, not a refusal: `--set` and `--guide` are often given to one command
+            # only, and the outputs are whole and consistent with each other either way.
+            log.warning("%s was made with other settings (%s) than this command's; run `%s` again "
+                        "to remake it with these", out_dir / spec.primary, ", ".join(changed), spec.made_by)
     seen[stage] = record
     return record
 

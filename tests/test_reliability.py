@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from pipeline import lineage, passages
-from pipeline.artifacts import PASSAGES, ArtifactError, atomic_path, read_table, remove_leftovers, together, write_text
+from pipeline.artifacts import PASSAGES, ArtifactError, atomic_path, defer, read_table, remove_leftovers, together, write_text
 from pipeline.config import Config, load_config
 from pipeline.outlock import OutputLocked, hold
 
@@ -56,11 +56,25 @@ def test_outputs_made_from_older_upstream_outputs_are_refused(staged):
         lineage.require(staged, "embed", cfg)
 
 
-def test_outputs_made_with_other_settings_are_refused(sample_out):
-    cfg = load_config(None, ["themes.k_min=5"])
-    with pytest.raises(ArtifactError, match=r"themes.parquet was made with other settings \(themes.k_min\) than now"):
-        lineage.require(sample_out, "themes", cfg)
+def test_outputs_made_with_other_settings_get_a_warning_naming_them(sample_out, caplog):
+    lineage.require(sample_out, "report" if (sample_out / "lineage" / "report.json").exists() else "themes",
+                    load_config(None, ["themes.k_min=5", "segment.guide=pipeline/guides/default.yaml"]))
+    said = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert "themes.parquet was made with other settings (themes.k_min)" in said
+    assert "segments.parquet was made with other settings (segment.guide)" in said
+    caplog.clear()
     lineage.require(sample_out, "themes", load_config(None, ["report.takeaways=6"]))  # not a themes setting
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_ctrl_c_during_the_renames_waits_until_they_are_done(tmp_path):
+    write_text("old a", tmp_path / "a.txt")
+    write_text("old b", tmp_path / "b.txt")
+    with pytest.raises(KeyboardInterrupt), together():
+        write_text("new a", tmp_path / "a.txt")
+        defer(tmp_path / "x", tmp_path / "x", lambda: os.kill(os.getpid(), signal.SIGINT))  # Ctrl-C mid-commit
+        write_text("new b", tmp_path / "b.txt")
+    assert (tmp_path / "a.txt").read_text() == "new a" and (tmp_path / "b.txt").read_text() == "new b"
 
 
 def test_a_stage_on_missing_inputs_says_which_command_to_run(tmp_path, cli):
@@ -91,14 +105,19 @@ def test_a_failed_batch_changes_nothing_and_leaves_no_temporaries(tmp_path):
 
 
 def test_leftovers_of_a_killed_run_are_swept_and_a_half_swapped_folder_is_put_back(tmp_path):
-    (tmp_path / ".turns.parquet.abc123.tmp").write_bytes(b"half")
-    (tmp_path / ".themes_model.x1.tmp").mkdir()
+    (tmp_path / ".turns.parquet.abc123xy.tmp").write_bytes(b"half")
+    (tmp_path / ".themes_model.x1y2z3w4.tmp").mkdir()
     (tmp_path / ".themes_model.old.tmp").mkdir()
     (tmp_path / ".themes_model.old.tmp" / "topics.json").write_text("{}")
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / ".report.json.k9k9k9k9.tmp").write_text("half")
     (tmp_path / "notes.tmp").write_text("not ours")  # not one of our temporaries
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / ".draft.md.abc123xy.tmp").write_text("a folder of yours in OUT is not swept")
     remove_leftovers(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.tmp", "themes_model"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "notes.tmp", "report", "themes_model"]
     assert (tmp_path / "themes_model" / "topics.json").is_file()
+    assert not list((tmp_path / "report").iterdir()) and len(list((tmp_path / "mine").iterdir())) == 1
 
 
 # --- the output lock ---------------------------------------------------------------------------------
