@@ -167,8 +167,10 @@ class RedactionConfig(_Section):
         "the analysis needs (the model tags some of them as places or organisations). Set [] to keep nothing.",
     )
     name_fields: list[str] = Field(
-        default_factory=lambda: ["interviewee", "interviewer", "name", "participant", "email", "phone", "company"],
-        description="Metadata fields whose whole value is replaced (names, contact details).",
+        default_factory=lambda: ["interviewee", "interviewer", "participant"],
+        description="Metadata fields holding people's names, besides any field whose name says so (*name*, "
+        "speaker, respondent); company/employer fields are hidden whole as organisations, e-mail/phone/"
+        "contact/handle fields replaced whole.",
     )
 
 

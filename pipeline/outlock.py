@@ -59,7 +59,7 @@ def hold(out_dir: Path, timeout_s: float, on_wait: Callable[[str], None] | None 
     try:
         (out_dir / HOLDER_FILE).write_text(json.dumps({
             "pid": os.getpid(),
-            "command": command_line(),
+            "command": " ".join(command_line().split()[:2]),  # "insights run": its arguments may hold names
             "started": datetime.now().replace(microsecond=0).isoformat(sep=" "),
             "since_epoch": time.time(),
         }), encoding="utf-8")

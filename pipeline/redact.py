@@ -26,7 +26,8 @@ from .config import RedactionConfig
 
 KIND_BY_LABEL = {"PERSON": "Person", "ORG": "Organisation", "GPE": "Place", "LOC": "Place", "FAC": "Place",
                  "NORP": "Group", "PRODUCT": "Product", "EVENT": "Event", "WORK_OF_ART": "Work"}
-PLACEHOLDER_KINDS = ("Person", "Organisation", "Place", "Group", "Product", "Event", "Work", "Email", "Phone", "URL")
+PLACEHOLDER_KINDS = ("Person", "Organisation", "Place", "Group", "Product", "Event", "Work", "Email", "Phone", "URL",
+                     "Contact")
 PLACEHOLDER = re.compile(r"\b(?:" + "|".join(PLACEHOLDER_KINDS) + r") \d+\b")
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -37,17 +38,44 @@ URL = re.compile(
     rf"|\b[a-z0-9][\w-]*(?:\.[\w-]+)*\.(?:{_TLDS})\b(?:/[^\s<>\"'`)\]]*[^\s<>\"'`)\].,;:!?])?",
     re.I,
 )
-# Digits in groups, optionally +country and (area): +1 (415) 555-0199, 020 7946 0958, 555-0199.
-PHONE = re.compile(r"(?<![\w$€£¥.,/:-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,6}){1,4}(?![\w%/:-]|[.,]\d)")
-_YEARS_OR_DATE = re.compile(r"^(?:(?:19|20)\d\d ?[-–] ?(?:19|20)?\d\d|\d{4}-\d{2}-\d{2}|\d{1,2}[.-]\d{1,2}[.-]\d{2,4})$")
+# Digits in groups, optionally +country, (area) or (0): +1 (415) 555-0199, 020 7946 0958,
+# +49 (0)30 1234567, 0171/1234567, +33 6 12 34 56 78, 4155550199; is_phone() decides.
+PHONE = re.compile(
+    r"(?<![\w$€£¥.,+-])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?|\(\d{1,4}\)[ .-]?)?\d{1,15}(?:[ .\-/]\(?\d{1,8}\)?){0,5}"
+    r"(?![\w%]|[.,]\d)"
+)
+_YEARS_OR_DATE = re.compile(r"^(?:(?:19|20)\d\d(?: ?[-–] ?(?:19|20)?\d\d)+|\d{4}-\d{2}-\d{2}|\d{1,2}[.-]\d{1,2}[.-]\d{2,4})$")
+
+
+_THOUSANDS = re.compile(r"\d{1,3}(?:[ ,.]\d{3})+(?:\s*[-–]\s*\d{1,3}(?:[ ,.]\d{3})+)?")
+
+
+def _round(number: str) -> bool:
+    return int(number) % 50 == 0
+
+
+EMPTY_VALUES = {"", "none", "nan", "null", "n/a", "na", "-", "--", "?", "unknown"}
 
 
 def is_phone(text: str) -> bool:
-    """A digit run that reads as a phone number, not a year range, a date or a sum."""
+    """A digit run that reads as a phone number, not a year range, a date, a sum or a range people gave."""
+    text = text.strip()
     digits = sum(c.isdigit() for c in text)
-    if digits < 7 or digits > 15 or _YEARS_OR_DATE.match(text.strip()):
+    if digits < 7 or digits > 15 or _YEARS_OR_DATE.match(text):
         return False
-    return text.startswith("+") or "(" in text or digits >= 9 or bool(re.search(r"\d{3}[ .-]\d{4}$", text))
+    if text.startswith("+") or "(" in text:
+        return digits >= 8
+    groups = re.findall(r"\d+", text)
+    if len(groups) == 1:
+        return digits >= 9  # 4155550199, 07700900461
+    if _THOUSANDS.fullmatch(text):
+        return False  # 150 000 000, 50 000-80 000: sums written in thousands
+    if len(groups) == 2:
+        a, b = groups
+        if len(a) == 3 and len(b) == 4:
+            return not (int(b) > int(a) and _round(a) and _round(b))  # 555-0199, not 500-1000
+        return digits >= 10 and "-" not in text  # 0171/1234567; not 1500-2000 or 94103-1234
+    return digits >= 9 and not all(_round(g) for g in groups)  # 020 7946 0958; not 100 150 200 250
 
 
 def fold(text: str) -> str:
@@ -101,7 +129,7 @@ class Redactor:
         self.config = config
         self.labels = {label: KIND_BY_LABEL.get(label, label.title()) for label in config.entities}
         self.use_model = use_model and bool(self.labels)
-        self.keep = {k.casefold() for k in config.keep}
+        self.keep = set(config.keep)  # as written: the surname "Ma" is not the degree "MA"
         self.forms: dict[str, _Form] = {}
         self._pattern: re.Pattern | None = None
         for name in config.names:
@@ -110,7 +138,7 @@ class Redactor:
     # --- learning -------------------------------------------------------------------------------
     def _add(self, text: str, kind: str, key: str, anycase: bool, given: bool = False) -> None:
         text = " ".join(text.split())
-        if len(text) < 2 or not any(c.isalpha() for c in text) or text.casefold() in self.keep:
+        if len(text) < 2 or not any(c.isalpha() for c in text) or (not given and text in self.keep):
             return
         if PLACEHOLDER.fullmatch(text):
             return
@@ -147,13 +175,18 @@ class Redactor:
         self._add(name, kind, key, anycase and (len(name) > 3 or " " in name), given)
         if kind == "Person":
             for part in re.split(r"[\s\-]+", name):
-                if len(part) >= 2 and part.casefold() not in STOP_WORDS and part[0].isalpha():
-                    self._add(part, kind, key, anycase and len(part) > 3, given)
+                if len(part) >= 2 and part[0].isalpha():
+                    common = part.casefold() in STOP_WORDS or len(part) <= 3
+                    if common and not given:
+                        continue  # the model's "May" is too likely the month
+                    self._add(part, kind, key, anycase and not common, given)
 
     def learn(self, texts: Iterable[str], names: Iterable[tuple[str, str]] = ()) -> None:
-        """Collect what to hide in one conversation: ``names`` are (kind, name) pairs always hidden."""
+        """Collect what to hide in one conversation: ``names`` are (kind, name) pairs always hidden;
+        ``texts`` are read by the English NER model (give it English text only)."""
         for kind, name in sorted(names, key=lambda kn: -len(str(kn[1]).split())):  # full names first
-            self.add_name(name, kind)
+            if str(name).strip().casefold() not in EMPTY_VALUES:
+                self.add_name(name, kind)
         texts = [t for t in texts if t]
         if not self.use_model or not texts:
             return
@@ -168,6 +201,8 @@ class Redactor:
                 if kind is None or any(a < ent.end_char and ent.start_char < b for a, b in guarded):
                     continue
                 text = ent.text.strip(" \t\n'’\".,;:!?()[]")
+                if not any(c.isupper() for c in text) or set(text.split()) & self.keep:
+                    continue  # "linear programming", "de", "Mostly Python": not names
                 if kind != "Person" and re.fullmatch(r"[A-Z]{2,4}s?", text):
                     continue  # acronyms (OCR, CRM, DM) are mostly jargon to this model; list real ones in redaction.names
                 if kind == "Person":
@@ -182,7 +217,8 @@ class Redactor:
         if self._pattern is None and self.forms:
             ordered = sorted(self.forms, key=lambda f: (-len(f), f))
             alternatives = [f"(?i:{re.escape(f)})" if self.forms[f].anycase else re.escape(f) for f in ordered]
-            self._pattern = re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+            # "zofia_w" and "@will_turner_data" hold names too: "_" does not join words here.
+            self._pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])")
         return self._pattern
 
     def lookup(self, matched: str) -> _Form | None:
@@ -202,6 +238,11 @@ class Redactor:
         parts = [p for p in parts if p]
         return re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])") if parts else None
 
+    def sensitive(self, text: str) -> bool:
+        """Whether an id or file name holds a known name, an e-mail address, a phone number or a URL."""
+        return (self.mentions_name(text) or bool(EMAIL.search(text) or URL.search(text))
+                or any(is_phone(m.group(0)) for m in PHONE.finditer(text)))
+
     def mentions_name(self, text: str) -> bool:
         """Whether ``text`` (a file name, an id) holds a known name in any case, accents or separators."""
         pattern = self._name_pattern()
@@ -211,7 +252,7 @@ class Redactor:
         """``path`` with every folder or file name that holds a known name replaced (the extension kept)."""
         parts = path.split("/")
         for i, part in enumerate(parts):
-            if self.mentions_name(part):
+            if self.sensitive(part):
                 stem, dot, ext = part.rpartition(".") if i == len(parts) - 1 else (part, "", "")
                 parts[i] = replacement + (dot + ext if stem else "")
         return "/".join(parts)

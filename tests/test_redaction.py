@@ -161,13 +161,17 @@ def test_the_raw_folder_is_untouched(redacted_run):
     assert tree_snapshot(raw) == before
 
 
-def test_an_unredacted_run_does_show_the_secrets(redacted_run, tmp_path):
+def test_an_unredacted_run_does_show_the_secrets_and_a_redacted_run_will_not_mix_with_it(redacted_run, tmp_path):
     raw, _, _, _ = redacted_run
     out = tmp_path / "plain"
     assert run_cli("ingest", raw, "--out", out, "-q").returncode == 0
     text = _fold(_readable_text(out / "turns.parquet") + _readable_text(out / "interviews.parquet"))
     missing = [s for s in SECRETS if _fold(s) not in text and s != "Wroblewska"]
     assert not missing, missing
+    before = (out / "turns.parquet").read_bytes()
+    proc = run_cli("ingest", raw, "--out", out, "--redact", "-q")
+    assert proc.returncode == 1 and "holds outputs of a run without redaction" in " ".join(proc.stderr.split())
+    assert (out / "turns.parquet").read_bytes() == before
 
 
 def test_placeholders_are_consistent_within_a_conversation(redacted_run):

@@ -19,8 +19,9 @@ from typing import Any
 
 import pandas as pd
 
+from ..artifacts import INTERVIEWS
 from ..config import Config
-from ..redact import ConversationRedactor, Redactor, fold
+from ..redact import EMPTY_VALUES, ConversationRedactor, Redactor, fold
 from .roles import INTERVIEWEE, INTERVIEWER
 from .turn_parser import ROLE_WORDS
 
@@ -32,6 +33,34 @@ _HANDLED = {"interview_id", "source_file", "folder", "metadata_json", "speakers"
 def _speaker_names(turns: pd.DataFrame) -> list[str]:
     names = turns.loc[turns.role.isin([INTERVIEWEE, INTERVIEWER]), "speaker"].dropna().astype(str)
     return [n for n in dict.fromkeys(names) if n.strip() and not ROLE_WORDS.match(n.strip().casefold())]
+
+
+# Metadata fields by what they hold: a person's name (split into parts, each hidden), an
+# organisation (hidden whole), contact details (the value replaced whole).
+PERSON_FIELD = re.compile(r"name|interviewee|interviewer|participant|respondent|speaker|person", re.I)
+ORG_FIELD = re.compile(r"company|organi[sz]ation|employer|firm|business_name", re.I)
+CONTACT_FIELD = re.compile(r"mail|phone|mobile|tel|contact|handle|linkedin|twitter|address|url|website|whatsapp", re.I)
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in a metadata value (lists and mappings flattened), empty markers left out."""
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    if value is None or str(value).strip().casefold() in EMPTY_VALUES:
+        return []
+    return [str(value)]
+
+
+def _kind_of_field(key: str, person_fields: set[str]) -> str | None:
+    if key.casefold() in person_fields or PERSON_FIELD.search(key):
+        return "Person"
+    if ORG_FIELD.search(key):
+        return "Organisation"
+    if CONTACT_FIELD.search(key):
+        return "Contact"
+    return None
 
 
 def _metadata(row: pd.Series) -> dict[str, Any]:
@@ -49,24 +78,30 @@ class IngestRedaction:
         self.redactor = Redactor(config.redaction)
         for name in config.ingest.interviewer_names:
             self.redactor.add_name(name)
-        fields = {f.casefold() for f in config.redaction.name_fields}
+        self.person_fields = {f.casefold() for f in config.redaction.name_fields}
         by_interview = dict(tuple(turns.groupby("interview_id", sort=False)))
         for row in interviews.itertuples():
             conv = by_interview.get(row.interview_id, turns.iloc[:0])
             meta = _metadata(pd.Series(row._asdict()))
             names = [("Person", n) for n in _speaker_names(conv)]
-            names += [("Person", str(v)) for k, v in meta.items()
-                      if k.casefold() in fields and v and "@" not in str(v) and not any(c.isdigit() for c in str(v))]
-            free_text = [str(v) for k, v in meta.items() if isinstance(v, str) and k.casefold() not in fields]
-            self.redactor.learn(list(conv.text.fillna("")) + list(conv.heading.dropna().unique()) + free_text, names)
+            free_text = []
+            for key, value in meta.items():
+                kind = _kind_of_field(key, self.person_fields)
+                if kind in ("Person", "Organisation"):
+                    names += [(kind, v) for v in _strings(value) if "@" not in v and not any(c.isdigit() for c in v)]
+                elif kind is None and key != "folder":
+                    free_text += _strings(value)
+            # The model reads English only: on other languages it takes words ("de", "peu") for names.
+            english = str(row.language) in ("en", "und")
+            self.redactor.learn(list(conv.text.fillna("")) + free_text if english else [], names)
         self.conversations: dict[str, ConversationRedactor] = {}
         self.ids: dict[str, str] = {}
         for n, interview_id in enumerate(interviews.interview_id, start=1):
             cr = self.redactor.conversation()
             conv = by_interview.get(interview_id, turns.iloc[:0])
-            cr.reserve(list(conv.text.fillna("")) + list(conv.heading.dropna()))
+            cr.reserve(list(conv.text.fillna("")) + list(conv.heading.dropna()) + list(conv.speaker.dropna()))
             self.conversations[interview_id] = cr
-            self.ids[interview_id] = f"interview-{n:02d}" if self.redactor.mentions_name(interview_id) else interview_id
+            self.ids[interview_id] = f"interview-{n:02d}" if self.redactor.sensitive(interview_id) else interview_id
         self.paths: dict[str, str] = {}
         for row in interviews.itertuples():
             self.paths[row.source_file] = self._file_path(row.source_file, self.ids[row.interview_id])
@@ -76,7 +111,7 @@ class IngestRedaction:
 
     def _file_path(self, rel: str, new_id: str) -> str:
         folder, _, name = rel.rpartition("/")
-        if self.redactor.mentions_name(name):
+        if self.redactor.sensitive(name):
             suffix = Path(name).suffix
             name = f"{new_id}{suffix}" if new_id != Path(name).stem else f"redacted{suffix}"
         return "/".join(filter(None, [self.redactor.path(folder) if folder else "", name]))
@@ -109,9 +144,25 @@ class IngestRedaction:
         out["interview_id"] = out["interview_id"].map(self.ids)
         return out
 
+    def _value(self, cr: ConversationRedactor, key: str, value: Any) -> Any:
+        """One metadata value, redacted: names and contact fields whole, text by the conversation's map."""
+        if isinstance(value, dict):
+            return {k: self._value(cr, key, v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._value(cr, key, v) for v in value]
+        if value is None or isinstance(value, bool) or str(value).strip().casefold() in EMPTY_VALUES:
+            return value
+        text = str(value)
+        kind = _kind_of_field(key, self.person_fields)
+        redacted = cr.text(text) or text
+        if kind is not None and redacted == text:  # a name field the patterns and names did not cover
+            return cr.value(f"{key}:{fold(text)}", "Person" if kind == "Person" else kind)
+        if isinstance(value, (int, float)) and redacted == text:
+            return value
+        return redacted
+
     def interviews(self, interviews: pd.DataFrame) -> pd.DataFrame:
         out = interviews.copy()
-        fields = {f.casefold() for f in self.config.redaction.name_fields}
         for i, row in out.iterrows():
             cr = self.conversations[row.interview_id]
             meta = _metadata(row)
@@ -121,18 +172,11 @@ class IngestRedaction:
                     clean[key] = self.ids[row.interview_id]
                 elif key == "folder":
                     clean[key] = self.redactor.path(str(value))
-                elif key.casefold() in fields and value not in (None, ""):
-                    redacted = cr.text(str(value))
-                    clean[key] = redacted if redacted != str(value) else cr.value(f"{key}:{fold(str(value))}", "Person")
-                elif isinstance(value, str):
-                    clean[key] = cr.text(value)
-                elif isinstance(value, list):
-                    clean[key] = [cr.text(v) if isinstance(v, str) else v for v in value]
                 else:
-                    clean[key] = value
+                    clean[key] = self._value(cr, key, value)
             out.at[i, "metadata_json"] = json.dumps(clean, ensure_ascii=False, sort_keys=True, default=str)
             for key, value in clean.items():
-                if key in out.columns and key not in ("interview_id", "source_file", "folder"):
+                if key in out.columns and key not in INTERVIEWS.columns:  # metadata columns, not ours
                     out.at[i, key] = value if value is None or isinstance(value, str) else json.dumps(value, default=str)
             for col in ("speakers", "interviewer"):
                 if isinstance(row[col], str):
@@ -155,8 +199,7 @@ class IngestRedaction:
             entry["interviews"] = [self.ids.get(i, i) for i in entry.get("interviews", [])]
         out["languages"] = {k: [self.ids.get(i, i) for i in v] for k, v in out["languages"].items()}
         meta = out["metadata"]
-        meta["unknown_ids"] = [self.general.text(i) if not self.redactor.mentions_name(i) else "redacted"
-                               for i in meta.get("unknown_ids", [])]
+        meta["unknown_ids"] = ["redacted"] * len(meta.get("unknown_ids", []))  # names nobody's notes hold
         meta["interviews_without_metadata"] = [self.ids.get(i, i) for i in meta.get("interviews_without_metadata", [])]
         meta["warnings"] = [self.message(w) for w in meta.get("warnings", [])]
         out["redacted"] = True

@@ -95,16 +95,19 @@ def _redact(turns: pd.DataFrame, interviews: pd.DataFrame, manifest: dict[str, A
     from .. import runlog
     from .redaction import IngestRedaction
 
-    previous = out_dir / MANIFEST
+    previous, log_file = out_dir / MANIFEST, out_dir / "run.log"
+    was_redacted = None
     if previous.is_file():
         try:
-            was_redacted = json.loads(previous.read_text(encoding="utf-8")).get("redacted", False)
+            was_redacted = bool(json.loads(previous.read_text(encoding="utf-8")).get("redacted", False))
         except (OSError, ValueError):
             was_redacted = False
-        if not was_redacted:
-            log.warning("%s holds outputs of a run without redaction: each stage replaces its own outputs when it "
-                        "runs, but files you made there yourself (compare/, --json files) are not touched; "
-                        "start from an empty folder to be sure", out_dir)
+    elif log_file.is_file() and log_file.stat().st_size > 0:  # an earlier run's lines (this run's are held back)
+        was_redacted = False
+    if was_redacted is False:
+        raise NothingIngested(
+            f"{out_dir} holds outputs of a run without redaction (run.log, compare/ and any stage not re-run "
+            f"would keep names): choose an empty --out, or delete {out_dir} first")
     redaction = IngestRedaction(turns, interviews, config, [e["path"] for e in manifest["files"]])
     handler = runlog.current()
     if handler is not None:
@@ -298,7 +301,8 @@ def run(
     known_ids = {r["interview_id"] for r in interview_rows} | {Path(r["source_file"]).stem for r in interview_rows}
     unknown_ids = sorted(k for k in metadata.rows if k not in known_ids)
     if unknown_ids:
-        log.warning("%s: no interview with id(s) %s (ids are file stems)", METADATA_FILE, ", ".join(map(repr, unknown_ids)))
+        shown = f"{len(unknown_ids)} id(s)" if config.redact else ", ".join(map(repr, unknown_ids))  # ids can be names
+        log.warning("%s: no interview with %s (ids are file stems)", METADATA_FILE, shown)
     without_meta = sorted(
         r["interview_id"] for r in interview_rows
         if metadata.path and r["interview_id"] not in metadata.rows and Path(r["source_file"]).stem not in metadata.rows
