@@ -126,8 +126,8 @@ class IngestRedaction:
         for old in sorted(self.paths, key=len, reverse=True):
             text = text.replace(old, self.paths[old])
         for old, new in self.ids.items():
-            if old != new:
-                text = text.replace(old, new)
+            if old != new:  # whole ids only: an id "ann" must not change "annual"
+                text = re.sub(r"(?<![^\W_])" + re.escape(old) + r"(?![^\W_])", lambda m, new=new: new, text)
         text = re.sub(r"\S*/\S*", lambda m: self.redactor.path(m.group(0)), text)  # other paths (the raw folder)
         return self.general.text(text) or text
 
