@@ -78,6 +78,21 @@ def is_phone(text: str) -> bool:
     return digits >= 9 and not all(_round(g) for g in groups)  # 020 7946 0958; not 100 150 200 250
 
 
+def _phone_prefix(run: str) -> str:
+    """The start of a run of digit groups that reads as a phone number ("" if none): the
+    longest with at most 13 digits (numbers in use have 7 to 13), else the longest."""
+    prefixes = []
+    while run:
+        prefixes.append(run)
+        cut = max(run.rfind(" "), run.rfind("-"), run.rfind("."), run.rfind("/"))
+        if cut <= 0:
+            break
+        run = run[:cut].rstrip(" .-/(")
+    phones = [p for p in prefixes if is_phone(p)]
+    usual = [p for p in phones if sum(c.isdigit() for c in p) <= 13]
+    return (usual or phones or [""])[0]
+
+
 def fold(text: str) -> str:
     """Lower case without accents: how names are written in file names."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -298,10 +313,12 @@ class ConversationRedactor:
                     found.append(Span(m.start(), m.end(), self.placeholder(kind, f"{kind}:{value.casefold()}")))
                     taken.append((m.start(), m.end()))
         for m in PHONE.finditer(text):
-            if is_phone(m.group(0)) and free(m.start(), m.end()):
-                digits = re.sub(r"\D", "", m.group(0))
-                found.append(Span(m.start(), m.end(), self.placeholder("Phone", f"phone:{digits[-9:]}")))
-                taken.append((m.start(), m.end()))
+            number = _phone_prefix(m.group(0))  # "+1 (212) 555-0134 2019 2019": the number, not the years after it
+            end = m.start() + len(number)
+            if number and free(m.start(), end):
+                digits = re.sub(r"\D", "", number)
+                found.append(Span(m.start(), end, self.placeholder("Phone", f"phone:{digits[-9:]}")))
+                taken.append((m.start(), end))
         pattern = self.corpus.pattern()
         if pattern is not None:
             for m in pattern.finditer(text):
