@@ -12,6 +12,7 @@ of that stage as they were, not half old and half new.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -301,11 +303,33 @@ def together() -> Iterator[None]:
             _remove(tmp)
 
 
-def pending_path(target: Path) -> Path:
-    """Where ``target``'s content is now: its temporary while a batch is open, else itself."""
+def pending_outputs() -> dict[Path, Path]:
+    """Targets the open batch will write, each with the temporary that holds its new content."""
     batch = _batch.get()
-    target = Path(target)
-    return batch.pending.get(target, target) if batch else target
+    return dict(batch.pending) if batch else {}
+
+
+def sha256_file(path: Path) -> str:
+    """sha256 of a file, or of a folder's files and their relative paths; each file hashed once per
+    process while its size and mtime stay the same (lineage checks read the same outputs often)."""
+    path = Path(path)
+    if path.is_dir():
+        h = hashlib.sha256()
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(child.relative_to(path).as_posix().encode() + b"\0")
+            h.update(sha256_file(child).encode())
+        return h.hexdigest()
+    stat = path.stat()
+    return _sha256_of(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=512)
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def defer(target: Path, tmp: Path, action: Callable[[], None]) -> None:

@@ -330,8 +330,7 @@ def run(out_dir: Path, field_name: str, config: Config) -> tuple[CohortCompariso
     from . import lineage
     from .artifacts import atomic_path, together
 
-    for stage in ("ingest", "themes"):  # the tables it reads must be whole, current and made with these settings
-        lineage.require(out_dir, stage, config)
+    lineage.require(out_dir, "themes", config)  # and so, upstream, every table it reads
     comparison = compare_cohorts(out_dir, field_name, config)
     folder = Path(out_dir) / COMPARE_DIR
     name = _safe_name(field_name)

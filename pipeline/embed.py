@@ -19,14 +19,13 @@ import logging
 import os
 import re
 import shutil
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from . import lineage
-from .artifacts import PASSAGES, atomic_path, read_table, write_json
+from .artifacts import PASSAGES, atomic_path, read_table, sha256_file, write_json
 from .config import Config, EmbedConfig
 
 # No model may be fetched from a hub: refuse before transformers is imported.
@@ -53,21 +52,6 @@ class Embedder(Protocol):
     model_id: str
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
-
-
-def sha256_file(path: Path) -> str:
-    stat = Path(path).stat()
-    return _sha256_file(str(path), stat.st_size, stat.st_mtime_ns)
-
-
-@lru_cache(maxsize=8)
-def _sha256_file(path: str, size: int, mtime_ns: int) -> str:
-    """Keyed by size and mtime too, so a replaced file is hashed again."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def text_hash(text: str) -> str:

@@ -192,12 +192,11 @@ def ours_from_outputs(out_dir: Path, config) -> tuple[SystemResult, pd.DataFrame
     """Our themes as written by the themes stage, with the passages and vectors they cover."""
     from .artifacts import ASSIGNMENTS, INTERVIEWS, PASSAGES, THEMES, read_table
     from .embed import load_embeddings
-    from .themes import analyzer_for, check_fresh
+    from .themes import analyzer_for
 
     from . import lineage
 
     lineage.require(out_dir, "themes", config)
-    check_fresh(out_dir)
     passages = read_table(PASSAGES, out_dir)
     vectors, _ = load_embeddings(out_dir)
     assignments = read_table(ASSIGNMENTS, out_dir)

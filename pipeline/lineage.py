@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .artifacts import ArtifactError, _batch, pending_path, read_json, together, write_json
+from .artifacts import ArtifactError, pending_outputs, read_json, sha256_file, together, write_json
 from .config import Config
 
 LINEAGE_DIR = "lineage"
@@ -86,19 +86,6 @@ def settings_of(stage: str, config: Config) -> dict[str, str]:
     return {k: hashlib.sha256(json.dumps(v, sort_keys=True).encode()).hexdigest()[:16] for k, v in leaves.items()}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    if path.is_dir():
-        for child in sorted(p for p in path.rglob("*") if p.is_file()):
-            h.update(child.relative_to(path).as_posix().encode() + b"\0")
-            h.update(_sha256(child).encode())
-        return h.hexdigest()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def digest(record: dict) -> str:
     """Identity of one finished run of a stage: what it wrote."""
     return hashlib.sha256(json.dumps(record["outputs"], sort_keys=True).encode()).hexdigest()
@@ -121,7 +108,7 @@ def whole(out_dir: Path, stage: str) -> dict:
         target = out_dir / name
         if not target.exists():
             raise ArtifactError(f"{target} is missing: run `{spec.made_by}` again")
-        if _sha256(target) != sha:
+        if sha256_file(target) != sha:
             raise ArtifactError(
                 f"{target} is not what `{spec.made_by}` last wrote (changed since, or left by an "
                 f"interrupted run): run `{spec.made_by}` again"
@@ -179,14 +166,12 @@ def producing(out_dir: Path, stage: str, config: Config) -> Iterator[None]:
     upstream = {up: digest(require(out_dir, up, config, seen)) for up in spec.upstream}
     with together():
         yield
-        batch = _batch.get()
-        assert batch is not None
         root = out_dir.resolve()
         outputs = {}
-        for target in sorted(batch.pending):
+        for target, tmp in sorted(pending_outputs().items()):
             rel = target.resolve().relative_to(root) if target.resolve().is_relative_to(root) else None
             if rel is not None and rel.parts[0] != LINEAGE_DIR:
-                outputs[rel.as_posix()] = _sha256(pending_path(target))
+                outputs[rel.as_posix()] = sha256_file(tmp)
         write_json({
             "stage": stage,
             "made_by": spec.made_by,

@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from .config import RedactionConfig
 
@@ -146,7 +147,7 @@ class Redactor:
         self.use_model = use_model and bool(self.labels)
         self.keep = set(config.keep)  # as written: the surname "Ma" is not the degree "MA"
         self.forms: dict[str, _Form] = {}
-        self._pattern: re.Pattern | None = None
+        self._compiled: dict[str, Any] | None = None  # see _derived()
         for name in config.names:
             self.add_name(name, "Person")
 
@@ -164,7 +165,7 @@ class Redactor:
             self.forms[text] = _Form(kind, key, anycase, given)
         elif given and anycase and not known.anycase:
             known.anycase = True
-        self._pattern = None
+        self._compiled = None
 
     def _person_key(self, name: str, given: bool) -> str | None:
         """The person an earlier form of this name (or one of its parts) already stands for."""
@@ -228,30 +229,31 @@ class Redactor:
                 self.add_name(text, "Person", anycase=False, given=False)
 
     # --- rewriting ------------------------------------------------------------------------------
-    def pattern(self) -> re.Pattern | None:
-        if self._pattern is None and self.forms:
+    def _derived(self) -> dict[str, Any]:
+        """The matchers built from the forms, rebuilt only after a form was added."""
+        if self._compiled is None:
             ordered = sorted(self.forms, key=lambda f: (-len(f), f))
             alternatives = [f"(?i:{re.escape(f)})" if self.forms[f].anycase else re.escape(f) for f in ordered]
             # "zofia_w" and "@will_turner_data" hold names too: "_" does not join words here.
-            self._pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])")
-        return self._pattern
+            text = re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])") if ordered else None
+            names = sorted({fold(t) for t, f in self.forms.items() if f.kind in ("Person", "Organisation", "Place")},
+                           key=len, reverse=True)
+            parts = [p for p in ("[\\W_]*".join(re.escape(w) for w in re.split(r"[\W_]+", n) if w) for n in names) if p]
+            self._compiled = {
+                "text": text,
+                "anycase": {t.casefold(): f for t, f in reversed(self.forms.items()) if f.anycase},
+                "names": re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])") if parts else None,
+            }
+        return self._compiled
+
+    def pattern(self) -> re.Pattern | None:
+        return self._derived()["text"]
 
     def lookup(self, matched: str) -> _Form | None:
-        form = self.forms.get(matched)
-        if form is not None:
-            return form
-        folded = matched.casefold()
-        return next((f for text, f in self.forms.items() if f.anycase and text.casefold() == folded), None)
+        return self.forms.get(matched) or self._derived()["anycase"].get(matched.casefold())
 
     def conversation(self) -> ConversationRedactor:
         return ConversationRedactor(self)
-
-    def _name_pattern(self) -> re.Pattern | None:
-        names = sorted({fold(t) for t, f in self.forms.items() if f.kind in ("Person", "Organisation", "Place")},
-                       key=len, reverse=True)
-        parts = ["[\\W_]*".join(re.escape(w) for w in re.split(r"[\W_]+", n) if w) for n in names]
-        parts = [p for p in parts if p]
-        return re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])") if parts else None
 
     def sensitive(self, text: str) -> bool:
         """Whether an id or file name holds a known name, an e-mail address, a phone number or a URL."""
@@ -260,7 +262,7 @@ class Redactor:
 
     def mentions_name(self, text: str) -> bool:
         """Whether ``text`` (a file name, an id) holds a known name in any case, accents or separators."""
-        pattern = self._name_pattern()
+        pattern = self._derived()["names"]
         return bool(pattern and pattern.search(fold(text)))
 
     def path(self, path: str, replacement: str = "redacted") -> str:

@@ -656,13 +656,6 @@ def save_model(model, embedder, folder: Path) -> None:
                                           save_embedding_model=source or False), folder)
 
 
-def check_fresh(out_dir: Path) -> dict:
-    """themes.json, checked to belong to the current passages (else: run themes again)."""
-    from .embed import check_made_from, fingerprint_of
-
-    return check_made_from(out_dir, THEMES_INFO, THEMES.made_by, fingerprint_of(read_table(PASSAGES, out_dir)))
-
-
 def load_model(out_dir: Path):
     """The saved BERTopic model, loaded offline with the bundled embedding model."""
     from bertopic import BERTopic
