@@ -325,7 +325,7 @@ def evaluate_themes_cmd(
         table.add_column("measure")
         for name in systems:
             table.add_column(name, justify="right")
-        for metric in ("themes", "outlier_share", "topic_diversity", "npmi"):
+        for metric in ("themes", "outlier_share", "topic_diversity", "npmi", "npmi_content"):
             table.add_row(metric, *(str(result["internal"][s][metric]) for s in systems))
         if "gold" in result:
             g = result["gold"]

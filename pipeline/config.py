@@ -102,8 +102,11 @@ class ThemesConfig(_Section):
     umap_components: int = Field(5, ge=2)
     top_n_words: int = Field(10, ge=3)
     mmr_diversity: float = Field(0.3, ge=0, le=1)
+    keyword_candidates: int = Field(
+        100, ge=10, description="Candidate words per theme: c-TF-IDF's best, re-ranked by KeyBERTInspired."
+    )
     keyword_cooccurrence_weight: float = Field(
-        1.0, ge=0, description="How much final keywords are chosen for being said together (NPMI within passages); 0 = by rank only."
+        3.0, ge=0, description="How much final keywords are chosen for being said together (NPMI within passages); 0 = by rank only."
     )
     keyword_min_share: float = Field(0.1, ge=0, le=1, description="A keyword must occur in this share of its theme's passages.")
     min_content_words: int = Field(3, ge=0, description="Passages with fewer content words (small talk) are not themed.")

@@ -46,6 +46,28 @@ def unigrams(words: list[str], top_k: int = 10) -> list[str]:
     return list(dict.fromkeys(part for w in words for part in w.split()))[:top_k]
 
 
+def content_npmi(ranked_words: list[list[str]], docs: pd.DataFrame, top_k: int = 10) -> float:
+    """NPMI of each theme's top-k *content* words, every system scored on one reference.
+
+    Topic-model evaluations (Roeder et al. 2015, OCTIS) score all models against one
+    reference corpus with stop words removed. Here the reference is the passages as
+    lemma-grouped words without scikit-learn's English stop words (the standard list,
+    not this project's filler list, so no system is scored on its own vocabulary).
+    Each system's ranked words are mapped onto it, stop words skipped, the first top_k
+    kept: a theme led by "the, and, to" is scored on the content words that follow.
+    """
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from .themes import LemmaAnalyzer
+
+    reference = LemmaAnalyzer.from_passages(docs, frozenset(ENGLISH_STOP_WORDS))
+    mapped = []
+    for words in ranked_words:
+        tokens = (reference.token(part) for w in words for part in w.split())
+        mapped.append(list(dict.fromkeys(t for t in tokens if t))[:top_k])
+    return npmi_coherence(mapped, [reference(t) for t in docs["clean_text"]], top_k)
+
+
 def npmi_coherence(topic_words: list[list[str]], tokenized_docs: list[list[str]], top_k: int = 10) -> float:
     """Mean normalised PMI of each theme's top-k words, co-occurrence within a passage.
 
@@ -157,14 +179,16 @@ class SystemResult:
     topics: list[int]
     topic_words: list[list[str]]
     analyzer: object
+    ranked_words: list[list[str]]  # longer lists, for scoring content words only
 
-    def internal(self, docs: list[str]) -> dict[str, float]:
-        tokenized = [self.analyzer(d) for d in docs]
+    def internal(self, passages: pd.DataFrame) -> dict[str, float]:
+        tokenized = [self.analyzer(d) for d in passages["clean_text"]]
         return {
             "themes": len(set(self.topics) - {OUTLIER}),
             "outlier_share": round(outlier_share(self.topics), 4),
             "topic_diversity": round(topic_diversity(self.topic_words), 4),
             "npmi": round(npmi_coherence(self.topic_words, tokenized), 4),
+            "npmi_content": round(content_npmi(self.ranked_words, passages), 4),
         }
 
 
@@ -181,11 +205,12 @@ def vanilla_bertopic(docs: list[str], embeddings: np.ndarray, embedder, seed: in
 
     model = BERTopic(
         embedding_model=BackendAdapter(embedder),
+        top_n_words=30,  # more words kept, same ranking: the content-word NPMI skips stop words
         umap_model=UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed),
     )
     topics, _ = model.fit_transform(docs, embeddings=embeddings)
     return SystemResult("vanilla BERTopic()", list(map(int, topics)), _topic_words(model, list(topics)),
-                        model.vectorizer_model.build_analyzer())
+                        model.vectorizer_model.build_analyzer(), _topic_words(model, list(topics), 30))
 
 
 def ours_from_outputs(out_dir: Path, config) -> tuple[SystemResult, pd.DataFrame, np.ndarray]:
@@ -209,7 +234,7 @@ def ours_from_outputs(out_dir: Path, config) -> tuple[SystemResult, pd.DataFrame
     topics = assignments["theme_id"].astype(int).tolist()
     words_by_theme = {int(r.theme_id): str(r.keywords).split("; ") for r in themes.itertuples()}
     topic_words = [words_by_theme[t][:10] for t in sorted(set(topics) - {OUTLIER})]
-    return SystemResult("interview-insights", topics, topic_words, analyzer), selected, vectors[rows]
+    return SystemResult("interview-insights", topics, topic_words, analyzer, topic_words), selected, vectors[rows]
 
 
 def evaluate_themes(out_dir: Path, config, gold_path: Path | None = None, embedder=None) -> dict:
@@ -221,7 +246,7 @@ def evaluate_themes(out_dir: Path, config, gold_path: Path | None = None, embedd
     vanilla = vanilla_bertopic(docs, vectors, embedder, config.themes.seed)
     result = {
         "n_passages": len(docs),
-        "internal": {ours.name: ours.internal(docs), vanilla.name: vanilla.internal(docs)},
+        "internal": {ours.name: ours.internal(selected), vanilla.name: vanilla.internal(selected)},
     }
     if gold_path is not None:
         gold = read_gold_codes(gold_path)

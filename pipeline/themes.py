@@ -221,14 +221,19 @@ class FrequentInTheme:
 
 
 class CoOccurringKeywords:
-    """Pick the final keywords so that they are said together, not just each near the theme.
+    """Pick the final keywords as a set that is said together, not just each near the theme.
 
     A reader trusts "rate · raise · clients" when the theme's passages use those words in
-    the same breath. From the candidates (best first), keywords are chosen greedily by
-    their rank plus ``weight`` times their mean NPMI with the keywords already chosen,
-    co-occurrence counted within passages (a pair never said together scores -1). A
-    candidate whose words are all in the chosen ones already ("brand" after "personal
-    brand") is skipped.
+    the same breath; ten words each close to the theme's centroid but never said in one
+    passage read as a bag. From the candidates (best first), the set of ``top_n``
+    keywords maximises its mean relevance (1 for the best candidate down to 0 for the
+    last) plus ``weight`` times the mean NPMI of its pairs, co-occurrence counted within
+    passages (a pair never said together scores -1). The most relevant candidate anchors
+    the set, so the theme keeps its name; the rest are added greedily, then swapped one
+    at a time while the set's value rises (greedy alone keeps an early word that later
+    ones are never said with). The set is shown in candidate order, so the label is made
+    from its most relevant words. A candidate whose words all come with another chosen
+    keyword ("brand" beside "personal brand") is not taken.
     """
 
     def __init__(self, top_n: int = 10, weight: float = 1.0):
@@ -238,12 +243,22 @@ class CoOccurringKeywords:
     def extract_topics(self, topic_model, documents: pd.DataFrame, c_tf_idf, topics: dict) -> dict:
         analyzer = topic_model.vectorizer_model.build_analyzer()
         doc_words = [{part for token in analyzer(doc) for part in token.split()} for doc in documents["Document"]]
-        n = len(doc_words)
         index: dict[str, set[int]] = {}
         for i, words in enumerate(doc_words):
             for w in words:
                 index.setdefault(w, set()).add(i)
+        out = {}
+        for topic, words in topics.items():
+            candidates = list(dict.fromkeys(w for w, _ in words if w))
+            if topic == OUTLIER or len(candidates) <= 1:
+                out[topic] = words[: self.top_n]
+                continue
+            chosen = self._best_set(candidates, index, len(doc_words))
+            score_of = dict(words)
+            out[topic] = [(w, score_of[w]) for w in candidates if w in chosen]
+        return out
 
+    def _best_set(self, candidates: list[str], index: dict[str, set[int]], n_docs: int) -> set[str]:
         def docs_with(keyword: str) -> set[int]:
             parts = keyword.split()
             found = set(index.get(parts[0], set()))
@@ -251,40 +266,52 @@ class CoOccurringKeywords:
                 found &= index.get(part, set())
             return found
 
-        def npmi(a: set[int], b: set[int]) -> float:
-            joint = len(a & b)
-            if not joint or not a or not b:
-                return -1.0
-            p_ab = joint / n
-            if p_ab >= 1.0:
-                return 1.0
-            return math.log(p_ab / ((len(a) / n) * (len(b) / n))) / -math.log(p_ab)
+        sets = [docs_with(w) for w in candidates]
+        m = len(candidates)
+        relevance = np.array([1 - r / (m - 1) for r in range(m)])
+        pair = np.full((m, m), -1.0)
+        for i in range(m):
+            for j in range(i + 1, m):
+                pair[i, j] = pair[j, i] = _npmi(len(sets[i] & sets[j]), len(sets[i]), len(sets[j]), n_docs)
+        parts = [frozenset(w.split()) for w in candidates]
 
-        out = {}
-        for topic, words in topics.items():
-            candidates = [w for w, _ in words if w]
-            if topic == OUTLIER or len(candidates) <= 1:
-                out[topic] = words[: self.top_n]
-                continue
-            sets = {w: docs_with(w) for w in candidates}
-            chosen: list[str] = [candidates[0]]
-            covered = set(candidates[0].split())
-            while len(chosen) < self.top_n:
-                best, best_score = None, -math.inf
-                for rank, w in enumerate(candidates):
-                    if w in chosen or set(w.split()) <= covered:
+        def fits(i: int, members: list[int]) -> bool:
+            return all(not (parts[i] <= parts[j] or parts[j] <= parts[i]) for j in members)
+
+        def value(members: list[int]) -> float:
+            k = len(members)
+            coherence = pair[np.ix_(members, members)].sum() / (k * (k - 1)) if k > 1 else 0.0
+            return float(relevance[members].mean() + self.weight * coherence)
+
+        members = [0]  # the theme's most relevant candidate anchors the set (and the label)
+        while len(members) < self.top_n:
+            options = [i for i in range(m) if i not in members and fits(i, members)]
+            if not options:
+                break
+            members.append(max(options, key=lambda i: (value(members + [i]), -i)))
+        current = value(members)
+        improved = True
+        while improved:  # one-word swaps, never of the anchor, while the set's value rises
+            improved = False
+            for pos in range(1, len(members)):
+                rest = members[:pos] + members[pos + 1:]
+                for i in range(m):
+                    if i in members or not fits(i, rest):
                         continue
-                    coherence = sum(npmi(sets[w], sets[c]) for c in chosen) / len(chosen)
-                    score = 1 - rank / len(candidates) + self.weight * coherence
-                    if score > best_score:
-                        best, best_score = w, score
-                if best is None:
-                    break
-                chosen.append(best)
-                covered |= set(best.split())
-            score_of = dict(words)
-            out[topic] = [(w, score_of[w]) for w in chosen]
-        return out
+                    if value(rest + [i]) > current + 1e-12:
+                        members, current, improved = rest + [i], value(rest + [i]), True
+                        break
+        return {candidates[i] for i in members}
+
+
+def _npmi(joint: int, n_a: int, n_b: int, n: int) -> float:
+    """Normalised PMI of two words from passage counts; -1 when never said together."""
+    if not joint or not n_a or not n_b:
+        return -1.0
+    p_ab = joint / n
+    if p_ab >= 1.0:
+        return 1.0
+    return math.log(p_ab / ((n_a / n) * (n_b / n))) / -math.log(p_ab)
 
 
 class AtMostMMR:
@@ -407,7 +434,8 @@ def build_topic_model(embedder, n: int, analyzer: LemmaAnalyzer, cfg: ThemesConf
 
     cluster, parts = choose_clustering(n, cfg)
     representation = [
-        KeyBERTInspired(top_n_words=5 * cfg.top_n_words, random_state=cfg.seed),
+        KeyBERTInspired(top_n_words=cfg.keyword_candidates, nr_candidate_words=cfg.keyword_candidates,
+                        random_state=cfg.seed),
         _as_representation(FrequentInTheme(cfg.keyword_min_share, keep_at_least=2 * cfg.top_n_words)),
         _as_representation(AtMostMMR(cfg.mmr_diversity, 4 * cfg.top_n_words)),
         _as_representation(CoOccurringKeywords(cfg.top_n_words, cfg.keyword_cooccurrence_weight)),

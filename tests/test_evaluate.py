@@ -10,6 +10,7 @@ from pipeline.config import Config
 from pipeline.evaluate import (
     agreement,
     best_match_f1,
+    content_npmi,
     evaluate_themes,
     locate_excerpts,
     npmi_coherence,
@@ -31,6 +32,18 @@ def test_npmi_by_hand():
     assert npmi_coherence([["a", "b"]], docs) == pytest.approx(expected_ab)
     assert npmi_coherence([["a", "c"]], docs) == -1.0  # never together
     assert npmi_coherence([["a b", "c"]], docs) == pytest.approx((expected_ab - 1 - 1) / 3)  # bigrams split
+
+
+def test_content_npmi_scores_every_system_on_one_reference():
+    passages = pd.DataFrame({
+        "clean_text": ["the rate and the raise", "the rates rose", "and the clients"],
+        "words": ["the rate and the raise", "the rates rose", "and the clients"],
+        "lemmas": ["the rate and the raise", "the rate rise", "and the client"],
+    })
+    expected = math.log((1 / 3) / (2 / 3 * 1 / 3)) / -math.log(1 / 3)  # "rate" in 2 passages, "raise" in 1, both in 1
+    # Stop words are skipped (not scored as co-occurring everywhere) and word forms share a lemma.
+    assert content_npmi([["the", "and", "rate", "raise"]], passages) == pytest.approx(expected)
+    assert content_npmi([["rates", "raise"]], passages) == pytest.approx(expected)
 
 
 def test_best_match_f1_and_agreement_by_hand():
@@ -68,6 +81,8 @@ def test_sample_themes_beat_vanilla_bertopic_against_the_human_coding(sample_out
     ours, vanilla = result["internal"]["interview-insights"], result["internal"]["vanilla BERTopic()"]
     assert ours["outlier_share"] <= 0.10 and ours["outlier_share"] <= vanilla["outlier_share"]
     assert ours["topic_diversity"] >= 0.8
+    # On each system's own words vanilla's stop words ("the", "and") win NPMI; on content words ours are said together more.
+    assert ours["npmi_content"] > vanilla["npmi_content"]
     gold = result["gold"]
     assert gold["located"] >= 0.9 * gold["excerpts"]
     assert gold["interview-insights"]["nmi"] > gold["vanilla BERTopic()"]["nmi"]

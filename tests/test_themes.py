@@ -140,11 +140,21 @@ def test_final_keywords_prefer_words_said_together():
     })
     candidates = {0: [("rate", 0.9), ("niche", 0.8), ("raise", 0.7), ("forecasting", 0.6)],
                   1: [("personal brand", 0.9), ("brand", 0.8), ("post", 0.7)]}
-    picked = themes.CoOccurringKeywords(top_n=3, weight=1.0).extract_topics(_Model(), docs, None, candidates)
-    assert [w for w, _ in picked[0]] == ["rate", "raise", "niche"]  # "raise" is said with "rate"; "niche" is not
-    assert [w for w, _ in picked[1]] == ["personal brand", "post"]  # "brand" adds no word
-    by_rank = themes.CoOccurringKeywords(top_n=3, weight=0.0).extract_topics(_Model(), docs, None, candidates)
-    assert [w for w, _ in by_rank[0]] == ["rate", "niche", "raise"]
+    picked = themes.CoOccurringKeywords(top_n=2, weight=1.0).extract_topics(_Model(), docs, None, candidates)
+    assert [w for w, _ in picked[0]] == ["rate", "raise"]  # "raise" is said with "rate"; "niche" is not
+    by_rank = themes.CoOccurringKeywords(top_n=2, weight=0.0).extract_topics(_Model(), docs, None, candidates)
+    assert [w for w, _ in by_rank[0]] == ["rate", "niche"]
+    three = themes.CoOccurringKeywords(top_n=3, weight=1.0).extract_topics(_Model(), docs, None, candidates)
+    assert [w for w, _ in three[1]] == ["personal brand", "post"]  # "brand" adds no word
+
+
+def test_keyword_set_is_improved_past_the_greedy_choice():
+    # "b" is said with the anchor "a" most often, so greedy takes it second; but "c" and "d"
+    # are said with "a" and with each other, and "b" with neither: swapping "b" out wins.
+    docs = pd.DataFrame({"Document": ["a b", "a b", "a c d", "a c d", "c d", "e", "e", "e f", "f"], "Topic": [0] * 9})
+    candidates = {0: [("a", 0.9), ("b", 0.8), ("c", 0.7), ("d", 0.6)]}
+    picked = themes.CoOccurringKeywords(top_n=3, weight=5.0).extract_topics(_Model(), docs, None, candidates)
+    assert [w for w, _ in picked[0]] == ["a", "c", "d"]  # shown in candidate order, anchor first
 
 
 def test_labels_bring_back_only_connecting_words():
