@@ -50,7 +50,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `pipeline` importable without an installed package
     sys.path.insert(0, str(REPO))
 
-STAGES = ("ingest", "passages", "embed", "themes")
+STAGES = ("ingest", "passages", "embed", "segment", "themes")
 SPAWN = mp.get_context("spawn")
 # themes.py functions timed inside the themes stage: (name in pipeline.themes, label printed)
 THEMES_PARTS = (
@@ -242,6 +242,12 @@ def _stage_worker(stage: str, raw: str, out: str, config_json: str, verbose: boo
         probe.instrument_embedders()
         timed(embed.run, Path(out), cfg)
         result["info"] = json.loads((Path(out) / embed.EMBEDDINGS_INFO).read_text())
+    elif stage == "segment":
+        from pipeline import segment
+
+        probe.instrument_embedders()
+        sections = timed(segment.run, Path(out), cfg)
+        result["segments"] = len(sections)
     elif stage == "themes":
         from pipeline import themes
 
@@ -373,13 +379,16 @@ def backend_agreement(cold_out: Path, m2v_out: Path, config_json: str, m2v, verb
     from pipeline.embed import CACHE_DIR
 
     m2v_out.mkdir(parents=True)
-    for name in ("turns.parquet", "interviews.parquet", "passages.parquet", "manifest.json", "config.json"):
+    for name in ("turns.parquet", "interviews.parquet", "passages.parquet", "manifest.json", "config.json",
+                 "lineage/ingest.json", "lineage/passages.json"):
         if (cold_out / name).exists():
+            (m2v_out / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(cold_out / name, m2v_out / name)
     # The static model distilled in (2), where the stage looks for it: no second distillation.
     shutil.copytree(m2v.folder, m2v_out / CACHE_DIR / m2v.folder.relative_to(m2v.folder.parents[1]))
     m2v_json = config_with(config_json, backend="model2vec").to_json()
     embedded = run_stage("embed", None, m2v_out, m2v_json, verbose)
+    run_stage("segment", None, m2v_out, m2v_json, verbose)  # themes read the sections; not a figure here
     themed = run_stage("themes", None, m2v_out, m2v_json, verbose)
 
     a = pd.read_parquet(cold_out / "assignments.parquet")[["passage_id", "theme_id"]]
@@ -415,7 +424,11 @@ def cache_figures(raw: Path, tmp: Path, cold_out: Path, cold: dict, config_json:
 
     res: dict[str, Any] = {"cold_embed_s": cold["embed"]["wall_s"], "cold_embedded_now": cold["embed"]["info"]["embedded_now"]}
 
-    warm = run_stage("embed", None, cold_out, config_json, verbose)
+    # Re-embedding rewrites embeddings.json (its cache counts), which makes the cold run's themes
+    # stale for the vanilla comparison; so the warm run works on a copy, cache included.
+    warm_out = tmp / "out-warm"
+    shutil.copytree(cold_out, warm_out)
+    warm = run_stage("embed", None, warm_out, config_json, verbose)
     res["warm_embed_s"] = warm["wall_s"]
     res["warm_embedded_now"] = warm["info"]["embedded_now"]
     res["warm_peak_rss_mb"] = warm["peak_rss_mb"]
@@ -500,6 +513,8 @@ def stage_notes(stage: str, r: dict[str, Any]) -> str:
         enc = sum(v for k, v in parts.items() if " encode in " in k)
         return (f"{info['embedded_now']} embedded, {info['from_cache']} from cache; "
                 f"model load {fmt_s(load)}, encode {fmt_s(enc)} (load is inside encode)")
+    if stage == "segment":
+        return f"{r['segments']} turns and passages placed in sections"
     if stage == "themes":
         info = r["info"]
         return f"{info['n_themes']} themes over {info['n_passages']} passages, {info['clustering']}"
