@@ -97,6 +97,9 @@ class ThemesConfig(_Section):
     )
     k_min: int = Field(4, ge=2, description="Smallest number of themes k-means tries (default range: sqrt(passages/2)/2 to sqrt(passages/2)).")
     k_max: int | None = Field(None, ge=2, description="Largest k tried (default: sqrt(passages / 2), at most 40).")
+    k_layouts: int = Field(
+        5, ge=1, description="UMAP layouts (seeds seed, seed+1, ...) whose silhouette is averaged to choose k; 1 = the fit's own only."
+    )
     min_theme_size: int | None = Field(None, ge=2, description="HDBSCAN min_cluster_size (default: 0.5% of passages, at least 10).")
     umap_neighbors: int = Field(15, ge=2)
     umap_components: int = Field(5, ge=2)

@@ -136,26 +136,36 @@ class LemmaAnalyzer:
 
 
 class SilhouetteKMeans(ClusterMixin, BaseEstimator):
-    """k-means with k chosen by silhouette score: every passage gets a theme (no outliers)."""
+    """k-means with k chosen by silhouette score: every passage gets a theme (no outliers).
 
-    def __init__(self, k_min: int = 4, k_max: int = 20, random_state: int = 42):
+    The silhouette curve over k is flat, so on one UMAP layout its argmax can swing by
+    several themes when the vectors change in the seventh decimal (another machine,
+    another torch thread count). ``other_views`` are the same passages laid out by UMAP
+    with other seeds; the score of a k is its silhouette averaged over all layouts, and
+    the final k-means runs on ``X`` (BERTopic's own layout) only.
+    """
+
+    def __init__(self, k_min: int = 4, k_max: int = 20, random_state: int = 42, other_views=()):
         self.k_min = k_min
         self.k_max = k_max
         self.random_state = random_state
+        self.other_views = other_views
 
     def fit(self, X, y=None):
         X = np.asarray(X)
         n = len(X)
+        views = [X] + [np.asarray(v) for v in self.other_views if len(v) == n]
         k_max = max(2, min(self.k_max, n - 1))
         k_min = max(2, min(self.k_min, k_max))
         self.scores_ = {}
         best = None
         for k in range(k_min, k_max + 1):
-            model = KMeans(n_clusters=k, n_init=10, random_state=self.random_state).fit(X)
-            score = float(silhouette_score(X, model.labels_, random_state=self.random_state)) if k < n else -1.0
+            fits = [KMeans(n_clusters=k, n_init=10, random_state=self.random_state).fit(v) for v in views]
+            score = float(np.mean([silhouette_score(v, f.labels_, random_state=self.random_state)
+                                   for v, f in zip(views, fits)])) if k < n else -1.0
             self.scores_[k] = score
             if best is None or score > best[0] + 1e-9:
-                best = (score, model)
+                best = (score, fits[0])
         self.model_ = best[1]
         self.n_clusters_ = int(self.model_.n_clusters)
         self.labels_ = self.model_.labels_
@@ -357,7 +367,7 @@ class ThemeModelParts:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def _umap(n: int, cfg: ThemesConfig):
+def _umap(n: int, cfg: ThemesConfig, seed: int | None = None):
     from umap import UMAP
 
     return UMAP(
@@ -365,12 +375,13 @@ def _umap(n: int, cfg: ThemesConfig):
         n_components=min(cfg.umap_components, max(2, n - 2)),
         min_dist=0.0,
         metric="cosine",
-        random_state=cfg.seed,
+        random_state=cfg.seed if seed is None else seed,
         low_memory=True,
     )
 
 
-def choose_clustering(n: int, cfg: ThemesConfig) -> tuple[Any, ThemeModelParts]:
+def choose_clustering(n: int, cfg: ThemesConfig, embeddings: np.ndarray | None = None) -> tuple[Any, ThemeModelParts]:
+    """The clustering component; with ``embeddings``, k-means's k is judged on several UMAP layouts."""
     if n < cfg.hdbscan_min_passages:
         # Silhouette on UMAP output is flat and keeps rising with k (it rewards ever
         # smaller micro-clusters), so it only chooses within a sane range around the
@@ -378,8 +389,13 @@ def choose_clustering(n: int, cfg: ThemesConfig) -> tuple[Any, ThemeModelParts]:
         rule = max(2, round(math.sqrt(n / 2)))
         k_max = cfg.k_max or max(cfg.k_min, min(40, rule))
         k_min = min(k_max, max(cfg.k_min, rule // 2))
-        return SilhouetteKMeans(k_min, k_max, cfg.seed), ThemeModelParts(
-            "k-means (k by silhouette)", {"k_min": k_min, "k_max": k_max}
+        views = []
+        if embeddings is not None:
+            views = [_umap(n, cfg, cfg.seed + i).fit_transform(embeddings) for i in range(1, cfg.k_layouts)]
+        layouts = 1 + len(views)
+        return SilhouetteKMeans(k_min, k_max, cfg.seed, views), ThemeModelParts(
+            f"k-means (k by silhouette over {layouts} UMAP layout{'s' if layouts > 1 else ''})",
+            {"k_min": k_min, "k_max": k_max, "k_layouts": layouts},
         )
     from hdbscan import HDBSCAN
 
@@ -427,12 +443,13 @@ def _vectorizer(analyzer: LemmaAnalyzer, n_docs: int) -> CountVectorizer:
     return CountVectorizer(analyzer=analyzer, min_df=2 if n_docs >= 50 else 1)
 
 
-def build_topic_model(embedder, n: int, analyzer: LemmaAnalyzer, cfg: ThemesConfig):
+def build_topic_model(embedder, n: int, analyzer: LemmaAnalyzer, cfg: ThemesConfig,
+                      embeddings: np.ndarray | None = None):
     from bertopic import BERTopic
     from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
     from bertopic.vectorizers import ClassTfidfTransformer
 
-    cluster, parts = choose_clustering(n, cfg)
+    cluster, parts = choose_clustering(n, cfg, embeddings)
     representation = [
         KeyBERTInspired(top_n_words=cfg.keyword_candidates, nr_candidate_words=cfg.keyword_candidates,
                         random_state=cfg.seed),
@@ -533,9 +550,12 @@ def _sections(out_dir: Path, passages: pd.DataFrame) -> pd.Series:
 def fit_themes(docs: list[str], embeddings: np.ndarray, embedder, analyzer: LemmaAnalyzer, cfg: ThemesConfig,
                store: Path | None = None):
     """Fit the composed BERTopic; return (model, topics, probabilities, parts)."""
-    model, parts = build_topic_model(BackendAdapter(embedder, store), len(docs), analyzer, cfg)
+    model, parts = build_topic_model(BackendAdapter(embedder, store), len(docs), analyzer, cfg, embeddings)
     topics, probs = model.fit_transform(docs, embeddings=embeddings)
     topics = list(topics)
+    scores = getattr(model.hdbscan_model, "scores_", None)
+    if scores:
+        parts.params["silhouette"] = {str(k): round(v, 4) for k, v in scores.items()}
     if OUTLIER in topics and cfg.reduce_outliers:
         before = topics.count(OUTLIER)
         new = model.reduce_outliers(docs, topics, strategy="embeddings", embeddings=embeddings,

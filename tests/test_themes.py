@@ -6,6 +6,9 @@ import shutil
 
 import numpy as np
 import pandas as pd
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
 
 from pipeline import themes
 from pipeline.artifacts import ASSIGNMENTS, HIERARCHY, THEME_INTERVIEWS, THEME_SECTIONS, THEMES, read_table
@@ -98,6 +101,20 @@ def test_silhouette_kmeans_picks_the_planted_number_of_clusters():
     model = themes.SilhouetteKMeans(2, 9, random_state=0).fit(X)
     assert model.n_clusters_ == 5
     assert len(set(model.predict(X))) == 5
+
+
+def test_k_is_judged_on_every_layout_and_fitted_on_the_first():
+    rng = np.random.default_rng(0)
+    X = np.vstack([c + rng.normal(size=(40, 4)) for c in rng.normal(size=(5, 4)) * 10])
+    # Another layout of the same 200 points in which they form 4 groups.
+    V = np.vstack([c + rng.normal(size=(40, 4)) for c in rng.normal(size=(3, 4)) * 10] + [rng.normal(size=(80, 4)) * 0.5 + 30])
+    model = themes.SilhouetteKMeans(2, 9, random_state=0, other_views=[V, V]).fit(X)
+    for k in (3, 4, 5):
+        by_view = [silhouette_score(v, KMeans(n_clusters=k, n_init=10, random_state=0).fit(v).labels_, random_state=0)
+                   for v in (X, V, V)]
+        assert model.scores_[k] == pytest.approx(np.mean(by_view))
+    assert model.n_clusters_ == max(model.scores_, key=model.scores_.get) == 4  # X alone says 5
+    assert len(model.labels_) == len(X) and len(set(model.predict(X))) == 4
 
 
 def test_key_phrase_recovers_what_people_said():
