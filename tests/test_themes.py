@@ -12,7 +12,7 @@ from sklearn.metrics import silhouette_score
 
 from pipeline import themes
 from pipeline.artifacts import ASSIGNMENTS, HIERARCHY, THEME_INTERVIEWS, THEME_SECTIONS, THEMES, read_table
-from pipeline.config import Config
+from pipeline.config import Config, load_config
 from pipeline.evaluate import topic_diversity
 
 
@@ -30,7 +30,10 @@ def test_themes_cover_the_sample_with_few_outliers(sample_out):
 
 
 def test_labels_are_phrases_without_filler_or_stop_words(sample_out):
-    table = read_table(THEMES, sample_out)
+    _assert_readable(read_table(THEMES, sample_out))
+
+
+def _assert_readable(table):
     stop = themes.stop_words()
     for label in table.label:
         assert not re.fullmatch(r"-?\d+_.*", label), label  # not BERTopic's 3_a_b_c
@@ -82,6 +85,20 @@ def test_same_input_and_config_give_the_same_themes(sample_out, tmp_path):
     themes.run(again, Config())
     for spec in (THEMES, ASSIGNMENTS):
         assert read_table(spec, again).equals(read_table(spec, sample_out)), spec.name
+
+
+def test_large_corpus_path_hdbscan_then_outliers_reassigned(sample_out, tmp_path):
+    # From themes.hdbscan_min_passages on, HDBSCAN replaces k-means; lowered here so the
+    # sample's 367 passages take that path.
+    big = tmp_path / "big"
+    shutil.copytree(sample_out, big)
+    table = themes.run(big, load_config(None, ["themes.hdbscan_min_passages=10"]))
+    info = json.loads((big / "themes.json").read_text())
+    assert info["clustering"].startswith("HDBSCAN")
+    assert info["params"]["outliers_reassigned"] > 0  # HDBSCAN left outliers; most found a theme
+    assert info["outlier_share"] <= 0.10
+    assert len(table[table.theme_id != -1]) >= 3
+    _assert_readable(table[table.theme_id != -1])
 
 
 def test_saved_model_reloads_offline(sample_out, monkeypatch):
