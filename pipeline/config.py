@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_CONFIG_FILE = "insights.yaml"
 
@@ -119,6 +119,14 @@ class ThemesConfig(_Section):
     include_other_languages: bool = Field(
         False, description="Theme passages in other languages too (only with a multilingual embed.model)."
     )
+
+    @model_validator(mode="after")
+    def _enough_candidates(self) -> ThemesConfig:
+        if self.keyword_candidates < 4 * self.top_n_words:
+            # MMR keeps 4 x top_n_words of them for the final choice; fewer would quietly give fewer keywords.
+            raise ValueError(f"keyword_candidates ({self.keyword_candidates}) must be at least 4 x top_n_words "
+                             f"({4 * self.top_n_words})")
+        return self
 
 
 class CompareConfig(_Section):

@@ -55,17 +55,22 @@ def content_npmi(ranked_words: list[list[str]], docs: pd.DataFrame, top_k: int =
     not this project's filler list, so no system is scored on its own vocabulary).
     Each system's ranked words are mapped onto it, stop words skipped, the first top_k
     kept: a theme led by "the, and, to" is scored on the content words that follow.
+    Filler outside that list ("just", "like", "yeah") still counts as a content word.
     """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     from .themes import LemmaAnalyzer
 
     reference = LemmaAnalyzer.from_passages(docs, frozenset(ENGLISH_STOP_WORDS))
+    tokenized = [reference(t) for t in docs["clean_text"]]
+    # Pieces the reference never produces ("don" of "don't", numbers) are skipped too, so
+    # every system is scored on top_k words that the reference can count.
+    vocabulary = {part for doc in tokenized for tok in doc for part in tok.split()}
     mapped = []
     for words in ranked_words:
         tokens = (reference.token(part) for w in words for part in w.split())
-        mapped.append(list(dict.fromkeys(t for t in tokens if t))[:top_k])
-    return npmi_coherence(mapped, [reference(t) for t in docs["clean_text"]], top_k)
+        mapped.append(list(dict.fromkeys(t for t in tokens if t in vocabulary))[:top_k])
+    return npmi_coherence(mapped, tokenized, top_k)
 
 
 def npmi_coherence(topic_words: list[list[str]], tokenized_docs: list[list[str]], top_k: int = 10) -> float:

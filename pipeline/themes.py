@@ -72,7 +72,8 @@ CONVERSATIONAL = frozenset(
     doing done want wanted bit little good great well sure exactly totally definitely probably
     obviously anyway anyways whatever somebody someone something everything anything nothing
     everybody anybody guy guys kinda sorta alright cool nice fine lol laugh laughs laughing hey hi
-    hello bye thanks thank sorry wow huh let look looked looking feel felt able sure end""".split()
+    hello bye thanks thank sorry wow huh let look looked looking feel felt able sure end
+    usually interesting different try tried trying talk talked talking need needed needs sounds""".split()
 )
 
 
@@ -139,8 +140,8 @@ class SilhouetteKMeans(ClusterMixin, BaseEstimator):
     """k-means with k chosen by silhouette score: every passage gets a theme (no outliers).
 
     The silhouette curve over k is flat, so on one UMAP layout its argmax can swing by
-    several themes when the vectors change in the seventh decimal (another machine,
-    another torch thread count). ``other_views`` are the same passages laid out by UMAP
+    several themes when the vectors change in the sixth or seventh decimal (another
+    machine, another torch thread count). ``other_views`` are the same passages laid out by UMAP
     with other seeds; the score of a k is its silhouette averaged over all layouts, and
     the final k-means runs on ``X`` (BERTopic's own layout) only.
     """
@@ -154,7 +155,9 @@ class SilhouetteKMeans(ClusterMixin, BaseEstimator):
     def fit(self, X, y=None):
         X = np.asarray(X)
         n = len(X)
-        views = [X] + [np.asarray(v) for v in self.other_views if len(v) == n]
+        views = [X] + [np.asarray(v) for v in self.other_views]
+        if any(len(v) != n for v in views):
+            raise ValueError(f"every layout must hold the same {n} passages")
         k_max = max(2, min(self.k_max, n - 1))
         k_min = max(2, min(self.k_min, k_max))
         self.scores_ = {}
@@ -261,7 +264,7 @@ class CoOccurringKeywords:
         for topic, words in topics.items():
             candidates = list(dict.fromkeys(w for w, _ in words if w))
             if topic == OUTLIER or len(candidates) <= 1:
-                out[topic] = words[: self.top_n]
+                out[topic] = [(w, score) for w, score in words if w][: self.top_n]
                 continue
             chosen = self._best_set(candidates, index, len(doc_words))
             score_of = dict(words)
@@ -280,6 +283,7 @@ class CoOccurringKeywords:
         m = len(candidates)
         relevance = np.array([1 - r / (m - 1) for r in range(m)])
         pair = np.full((m, m), -1.0)
+        np.fill_diagonal(pair, 0.0)  # a word with itself is not a pair
         for i in range(m):
             for j in range(i + 1, m):
                 pair[i, j] = pair[j, i] = _npmi(len(sets[i] & sets[j]), len(sets[i]), len(sets[j]), n_docs)
