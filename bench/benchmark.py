@@ -627,7 +627,7 @@ def report(res: dict[str, Any], memory_method: str) -> str:
         out.append("4. Embedding cache (embed stage, each in a fresh process, MiniLM)")
         rows = [
             ["cold: empty cache", fmt_s(c["cold_embed_s"]), str(c["cold_embedded_now"]), ""],
-            ["warm: same out dir, nothing changed", fmt_s(c["warm_embed_s"]), str(c["warm_embedded_now"]),
+            ["warm: copy of the cold out dir, unchanged", fmt_s(c["warm_embed_s"]), str(c["warm_embedded_now"]),
              f"peak RSS {c['warm_peak_rss_mb']:.0f} MB (the model is never loaded)"],
             [f"one interview added ({c['left_out_file']})", fmt_s(c["added_embed_s"]), str(c["added_embedded_now"]),
              f"{c['added_passages']} passages in it, {c['before_passages']} -> {c['after_passages']} in all; "
