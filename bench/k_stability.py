@@ -30,15 +30,10 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 
-def themed_vectors(out_dir: Path) -> np.ndarray:
-    from pipeline.artifacts import ASSIGNMENTS, PASSAGES, read_table
-    from pipeline.embed import load_embeddings
+def themed_vectors(out_dir: Path, config) -> np.ndarray:
+    from pipeline.evaluate import ours_from_outputs
 
-    passages = read_table(PASSAGES, out_dir)
-    vectors, _ = load_embeddings(out_dir)
-    row = {pid: i for i, pid in enumerate(passages["passage_id"])}
-    assigned = read_table(ASSIGNMENTS, out_dir)
-    return vectors[[row[p] for p in assigned["passage_id"]]]
+    return ours_from_outputs(out_dir, config)[2]  # the vectors of the passages the themes stage themed
 
 
 def chosen_k(vectors: np.ndarray, layouts: int, config) -> int:
@@ -65,7 +60,7 @@ def main() -> int:
     from pipeline.config import load_config
 
     config = load_config(None)
-    base = themed_vectors(args.out)
+    base = themed_vectors(args.out, config)
     print(f"{len(base)} themed passages from {args.out}; noise sd {args.noise:g}; "
           f"k range as the themes stage sets it; seed {config.themes.seed}")
     picks: dict[int, list[int]] = {layouts: [] for layouts in args.layouts}

@@ -368,8 +368,12 @@ def atomic_path(target: Path, now: bool = False) -> Iterator[Path]:
             tmp_path.unlink()
 
 
-def replace_folder(build: Callable[[Path], None], target: Path) -> Path:
-    """Build a folder beside ``target`` with ``build(tmp)`` and swap it in whole."""
+def replace_folder(build: Callable[[Path], None], target: Path, now: bool = False) -> Path:
+    """Build a folder beside ``target`` with ``build(tmp)`` and swap it in whole.
+
+    Inside :func:`together` the swap waits for the end of the block unless ``now`` (as for
+    :func:`atomic_path`).
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=TMP_SUFFIX, dir=target.parent))
@@ -387,7 +391,10 @@ def replace_folder(build: Callable[[Path], None], target: Path) -> Path:
         tmp.rename(target)
         _remove(old)
 
-    defer(target, tmp, swap)
+    if now:
+        swap()
+    else:
+        defer(target, tmp, swap)
     return target
 
 

@@ -18,15 +18,17 @@ import hashlib
 import logging
 import os
 import re
-import shutil
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from . import lineage
-from .artifacts import PASSAGES, atomic_path, read_table, sha256_file, write_json
+from .artifacts import PASSAGES, atomic_path, read_table, replace_folder, sha256_file, write_json
 from .config import Config, EmbedConfig
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # No model may be fetched from a hub: refuse before transformers is imported.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -159,11 +161,8 @@ class Model2VecEmbedder:
 
         log.info("distilling a static model from %s (once; stored in %s)", self.base.name, self.folder)
         static = distill(model_name=self.base.source, device="cpu")
-        tmp = self.folder.with_name(self.folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        static.save_pretrained(str(tmp))
-        shutil.rmtree(self.folder, ignore_errors=True)
-        tmp.rename(self.folder)
+        # now: the stage reads it straight away, and a distilled model is worth keeping even if the stage fails
+        replace_folder(lambda tmp: static.save_pretrained(str(tmp)), self.folder, now=True)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         vectors = np.asarray(self.model.encode(list(texts)), dtype=np.float32)
@@ -272,8 +271,11 @@ def run(out_dir: Path, config: Config, embedder: Embedder | None = None) -> np.n
         return vectors
 
 
-def load_embeddings(out_dir: Path) -> tuple[np.ndarray, dict]:
-    """The vectors aligned with passages.parquet, checked to belong to it."""
+def load_embeddings(out_dir: Path, passages: pd.DataFrame | None = None) -> tuple[np.ndarray, dict]:
+    """The vectors aligned with passages.parquet, checked to belong to it.
+
+    Give ``passages`` when the caller has read passages.parquet already (saves a second read).
+    """
     from .artifacts import ArtifactError, read_json
 
     out_dir = Path(out_dir)
@@ -282,7 +284,8 @@ def load_embeddings(out_dir: Path) -> tuple[np.ndarray, dict]:
     if not path.is_file():
         raise ArtifactError(f"{path} is missing: run `insights embed` first")
     vectors = np.load(path, allow_pickle=False)
-    passages = read_table(PASSAGES, out_dir)
+    if passages is None:
+        passages = read_table(PASSAGES, out_dir)
     if info.get("passages_sha256") != fingerprint_of(passages):
         raise ArtifactError(f"{path} does not match passages.parquet (stale): run `insights embed` again")
     return vectors, info

@@ -46,6 +46,34 @@ def unigrams(words: list[str], top_k: int = 10) -> list[str]:
     return list(dict.fromkeys(part for w in words for part in w.split()))[:top_k]
 
 
+@dataclass
+class ContentReference:
+    """One reference for scoring every system's content words (see :func:`content_npmi`)."""
+
+    analyzer: object
+    tokenized: list[list[str]]
+    vocabulary: set[str]
+
+    @classmethod
+    def from_passages(cls, docs: pd.DataFrame) -> ContentReference:
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        from .themes import LemmaAnalyzer
+
+        analyzer = LemmaAnalyzer.from_passages(docs, frozenset(ENGLISH_STOP_WORDS))
+        tokenized = [analyzer(t) for t in docs["clean_text"]]
+        return cls(analyzer, tokenized, {part for doc in tokenized for tok in doc for part in tok.split()})
+
+    def npmi(self, ranked_words: list[list[str]], top_k: int = 10) -> float:
+        # Pieces the reference never produces ("don" of "don't", numbers) are skipped too, so
+        # every system is scored on top_k words that the reference can count.
+        mapped = []
+        for words in ranked_words:
+            tokens = (self.analyzer.token(part) for w in words for part in w.split())
+            mapped.append(list(dict.fromkeys(t for t in tokens if t in self.vocabulary))[:top_k])
+        return npmi_coherence(mapped, self.tokenized, top_k)
+
+
 def content_npmi(ranked_words: list[list[str]], docs: pd.DataFrame, top_k: int = 10) -> float:
     """NPMI of each theme's top-k *content* words, every system scored on one reference.
 
@@ -57,20 +85,7 @@ def content_npmi(ranked_words: list[list[str]], docs: pd.DataFrame, top_k: int =
     kept: a theme led by "the, and, to" is scored on the content words that follow.
     Filler outside that list ("just", "like", "yeah") still counts as a content word.
     """
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    from .themes import LemmaAnalyzer
-
-    reference = LemmaAnalyzer.from_passages(docs, frozenset(ENGLISH_STOP_WORDS))
-    tokenized = [reference(t) for t in docs["clean_text"]]
-    # Pieces the reference never produces ("don" of "don't", numbers) are skipped too, so
-    # every system is scored on top_k words that the reference can count.
-    vocabulary = {part for doc in tokenized for tok in doc for part in tok.split()}
-    mapped = []
-    for words in ranked_words:
-        tokens = (reference.token(part) for w in words for part in w.split())
-        mapped.append(list(dict.fromkeys(t for t in tokens if t in vocabulary))[:top_k])
-    return npmi_coherence(mapped, tokenized, top_k)
+    return ContentReference.from_passages(docs).npmi(ranked_words, top_k)
 
 
 def npmi_coherence(topic_words: list[list[str]], tokenized_docs: list[list[str]], top_k: int = 10) -> float:
@@ -79,6 +94,8 @@ def npmi_coherence(topic_words: list[list[str]], tokenized_docs: list[list[str]]
     Bigram keywords are split into their words first, so systems with and without
     bigrams are scored on the same footing.
     """
+    from .themes import npmi_pair
+
     topic_words = [unigrams(ws, top_k) for ws in topic_words]
     doc_sets = [set(part for tok in doc for part in tok.split()) for doc in tokenized_docs]
     n = len(doc_sets)
@@ -91,17 +108,8 @@ def npmi_coherence(topic_words: list[list[str]], tokenized_docs: list[list[str]]
         pairs = []
         for a, b in itertools.combinations(words[:top_k], 2):
             da, db = index[a], index[b]
-            joint = len(da & db)
-            if not da or not db:
-                continue
-            if joint == 0:
-                pairs.append(-1.0)
-                continue
-            p_ab, p_a, p_b = joint / n, len(da) / n, len(db) / n
-            if p_ab >= 1.0:
-                pairs.append(1.0)
-                continue
-            pairs.append(math.log(p_ab / (p_a * p_b)) / -math.log(p_ab))
+            if da and db:  # a word no passage has says nothing about coherence
+                pairs.append(npmi_pair(len(da & db), len(da), len(db), n))
         if pairs:
             scores.append(float(np.mean(pairs)))
     return float(np.mean(scores)) if scores else 0.0
@@ -186,14 +194,15 @@ class SystemResult:
     analyzer: object
     ranked_words: list[list[str]]  # longer lists, for scoring content words only
 
-    def internal(self, passages: pd.DataFrame) -> dict[str, float]:
+    def internal(self, passages: pd.DataFrame, reference: ContentReference | None = None) -> dict[str, float]:
         tokenized = [self.analyzer(d) for d in passages["clean_text"]]
+        reference = reference or ContentReference.from_passages(passages)
         return {
             "themes": len(set(self.topics) - {OUTLIER}),
             "outlier_share": round(outlier_share(self.topics), 4),
             "topic_diversity": round(topic_diversity(self.topic_words), 4),
             "npmi": round(npmi_coherence(self.topic_words, tokenized), 4),
-            "npmi_content": round(content_npmi(self.ranked_words, passages), 4),
+            "npmi_content": round(reference.npmi(self.ranked_words), 4),
         }
 
 
@@ -214,8 +223,9 @@ def vanilla_bertopic(docs: list[str], embeddings: np.ndarray, embedder, seed: in
         umap_model=UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed),
     )
     topics, _ = model.fit_transform(docs, embeddings=embeddings)
-    return SystemResult("vanilla BERTopic()", list(map(int, topics)), _topic_words(model, list(topics)),
-                        model.vectorizer_model.build_analyzer(), _topic_words(model, list(topics), 30))
+    ranked = _topic_words(model, list(topics), 30)
+    return SystemResult("vanilla BERTopic()", list(map(int, topics)), [ws[:10] for ws in ranked],
+                        model.vectorizer_model.build_analyzer(), ranked)
 
 
 def ours_from_outputs(out_dir: Path, config) -> tuple[SystemResult, pd.DataFrame, np.ndarray]:
@@ -228,7 +238,7 @@ def ours_from_outputs(out_dir: Path, config) -> tuple[SystemResult, pd.DataFrame
 
     lineage.require(out_dir, "themes", config)
     passages = read_table(PASSAGES, out_dir)
-    vectors, _ = load_embeddings(out_dir)
+    vectors, _ = load_embeddings(out_dir, passages)
     assignments = read_table(ASSIGNMENTS, out_dir)
     themes = read_table(THEMES, out_dir)
     index = {pid: i for i, pid in enumerate(passages["passage_id"])}
@@ -249,9 +259,10 @@ def evaluate_themes(out_dir: Path, config, gold_path: Path | None = None, embedd
     docs = selected["clean_text"].tolist()
     embedder = embedder or make_embedder(config.embed, Path(out_dir) / "cache")
     vanilla = vanilla_bertopic(docs, vectors, embedder, config.themes.seed)
+    reference = ContentReference.from_passages(selected)  # built once, both systems scored on it
     result = {
         "n_passages": len(docs),
-        "internal": {ours.name: ours.internal(selected), vanilla.name: vanilla.internal(selected)},
+        "internal": {system.name: system.internal(selected, reference) for system in (ours, vanilla)},
     }
     if gold_path is not None:
         gold = read_gold_codes(gold_path)

@@ -51,8 +51,8 @@ STAGES: dict[str, Stage] = {
 }
 
 
-def _setting(config: Config, dotted: str) -> Any:
-    node: Any = config.model_dump(mode="json")
+def _setting(dumped: dict[str, Any], dotted: str) -> Any:
+    node: Any = dumped
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
             return None
@@ -76,10 +76,11 @@ def settings_of(stage: str, config: Config) -> dict[str, str]:
     ``ingest.interviewer_names``) that must not be written in clear.
     """
     leaves: dict[str, Any] = {}
+    dumped = config.model_dump(mode="json")
     for key in STAGES[stage].settings:
         if key == "redaction" and not config.redact:
             continue  # redaction settings change nothing while redaction is off
-        leaves.update(_leaves(key, _setting(config, key)))
+        leaves.update(_leaves(key, _setting(dumped, key)))
     # Lists of names are recorded by their length only: a fingerprint of a short name list can be
     # found by trying candidate names.
     leaves = {k: (len(v) if k.endswith("names") and isinstance(v, list) else v) for k, v in leaves.items()}

@@ -15,7 +15,6 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +57,9 @@ def _windows(sentences: list[str], max_sentences: int, max_words: int) -> list[l
 
 # spaCy refuses a text longer than ``nlp.max_length`` (1,000,000 characters) and its
 # working memory grows with the characters it tags at once, so a longer turn goes
-# through it in chunks, and docs go through in batches of about BATCH_CHARS characters
-# (64 ordinary turns fit in one).
+# through it in chunks, and docs go through in batches of about nlp.BATCH_CHARS
+# characters (64 ordinary turns fit in one).
 MAX_CHUNK_CHARS = 20_000
-BATCH_CHARS = 50_000
 _SENTENCE_END_RE = re.compile(r"[.!?…][\"'”’)\]]* ")
 
 
@@ -128,24 +126,6 @@ def _lemmas(doc: Any, start: int, end: int, blocked: set[int]) -> tuple[str, str
         lemmas.append(lemma.replace(" ", "_"))
         words.append(token.lower_)
     return " ".join(lemmas), " ".join(words)
-
-
-def _pipe(language: Any, texts: list[str], max_docs: int) -> Iterator[Any]:
-    """``language.pipe(texts)`` in batches of at most ``max_docs`` texts and about BATCH_CHARS characters.
-
-    spaCy batches by count; its working memory grows with the characters in a batch
-    (a 200k-word turn in 100k-character chunks took 3.6 GB in one batch, 0.75 GB one chunk at a time).
-    """
-    batch: list[str] = []
-    size = 0
-    for text in texts:
-        if batch and (len(batch) >= max_docs or size + len(text) > BATCH_CHARS):
-            yield from language.pipe(batch, batch_size=len(batch))
-            batch, size = [], 0
-        batch.append(text)
-        size += len(text)
-    if batch:
-        yield from language.pipe(batch, batch_size=len(batch))
 
 
 def _too_short(window: list[Any], config: Config) -> bool:
@@ -220,7 +200,7 @@ def build_passages(turns: pd.DataFrame, config: Config) -> pd.DataFrame:
     for language, english_turns, max_docs in ((english, True, 64), (other, False, 1000)):
         wanted = [(i, chunk) for i, e in enumerate(is_english) if e == english_turns for chunk in chunks[i]]
         seen = [0] * len(records)  # chunks of each turn read so far
-        for (i, _), doc in zip(wanted, _pipe(language, [chunk for _, chunk in wanted], max_docs)):
+        for (i, _), doc in zip(wanted, nlp.pipe_in_batches(language, [chunk for _, chunk in wanted], max_docs)):
             seen[i] += 1
             rows_of[i] += _doc_passages(records[i], doc, len(rows_of[i]), config,
                                         first=seen[i] == 1, last=seen[i] == len(chunks[i]))

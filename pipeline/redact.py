@@ -20,7 +20,6 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from .config import RedactionConfig
@@ -115,26 +114,15 @@ class Span:
     placeholder: str
 
 
-@lru_cache(maxsize=1)
-def _ner():
-    import spacy
-
-    from .nlp import english_pipeline_name
-
-    nlp = spacy.load(english_pipeline_name(), exclude=["parser", "tagger", "attribute_ruler", "lemmatizer", "senter"])
-    nlp.max_length = 2_000_000
-    return nlp
-
-
-def _chunks(text: str, size: int = 50_000) -> Iterable[tuple[int, str]]:
-    """Pieces of at most ``size`` characters, cut at line or sentence ends, with their offsets."""
+def _chunks(text: str, size: int = 50_000) -> Iterable[str]:
+    """Pieces of at most ``size`` characters, cut at line or sentence ends."""
     start = 0
     while start < len(text):
         end = min(len(text), start + size)
         if end < len(text):
             cut = max(text.rfind("\n", start, end), text.rfind(". ", start, end))
             end = cut + 1 if cut > start else end
-        yield start, text[start:end]
+        yield text[start:end]
         start = end
 
 
@@ -206,27 +194,30 @@ class Redactor:
         texts = [t for t in texts if t]
         if not self.use_model or not texts:
             return
-        nlp = _ner()
-        pieces = [(piece) for t in texts for _, piece in _chunks(t)]
-        for doc in nlp.pipe(pieces, batch_size=32):
-            guarded = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(doc.text)]
-            guarded += [(m.start(), m.end()) for p in (EMAIL, URL) for m in p.finditer(doc.text)]
-            people = []
-            for ent in doc.ents:
-                kind = self.labels.get(ent.label_)
-                if kind is None or any(a < ent.end_char and ent.start_char < b for a, b in guarded):
-                    continue
-                text = ent.text.strip(" \t\n'’\".,;:!?()[]")
-                if not any(c.isupper() for c in text) or set(text.split()) & self.keep:
-                    continue  # "linear programming", "de", "Mostly Python": not names
-                if kind != "Person" and re.fullmatch(r"[A-Z]{2,4}s?", text):
-                    continue  # acronyms (OCR, CRM, DM) are mostly jargon to this model; list real ones in redaction.names
-                if kind == "Person":
-                    people.append(text)
-                else:
-                    self._add(text, kind, f"{kind.lower()}:{fold(text)}", False)
-            for text in sorted(people, key=lambda t: -len(t.split())):  # full names first, then their parts
-                self.add_name(text, "Person", anycase=False, given=False)
+        from .nlp import english_full, pipe_in_batches
+
+        pieces = [piece for t in texts for piece in _chunks(t)]
+        language = english_full()  # loaded once per process, shared with the report
+        with language.select_pipes(enable=["ner"]):  # its NER has its own tok2vec
+            for doc in pipe_in_batches(language, pieces, 32):
+                guarded = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(doc.text)]
+                guarded += [(m.start(), m.end()) for p in (EMAIL, URL) for m in p.finditer(doc.text)]
+                people = []
+                for ent in doc.ents:
+                    kind = self.labels.get(ent.label_)
+                    if kind is None or any(a < ent.end_char and ent.start_char < b for a, b in guarded):
+                        continue
+                    text = ent.text.strip(" \t\n'’\".,;:!?()[]")
+                    if not any(c.isupper() for c in text) or set(text.split()) & self.keep:
+                        continue  # "linear programming", "de", "Mostly Python": not names
+                    if kind != "Person" and re.fullmatch(r"[A-Z]{2,4}s?", text):
+                        continue  # acronyms (OCR, CRM, DM) are mostly jargon to this model; list real ones in redaction.names
+                    if kind == "Person":
+                        people.append(text)
+                    else:
+                        self._add(text, kind, f"{kind.lower()}:{fold(text)}", False)
+                for text in sorted(people, key=lambda t: -len(t.split())):  # full names first, then their parts
+                    self.add_name(text, "Person", anycase=False, given=False)
 
     # --- rewriting ------------------------------------------------------------------------------
     def _derived(self) -> dict[str, Any]:

@@ -262,7 +262,7 @@ def run(out_dir: Path, config: Config, guide: Guide | None = None, embedder=None
         guide = guide or load_guide(cfg.guide)
         turns = read_table(TURNS, out_dir).sort_values(["interview_id", "turn_index"]).reset_index(drop=True)
         passages = read_table(PASSAGES, out_dir)
-        vectors, info = load_embeddings(out_dir)
+        vectors, info = load_embeddings(out_dir, passages)
         store = out_dir / "cache"
         embedder = embedder or make_embedder(config.embed, store)
 

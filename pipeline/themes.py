@@ -204,6 +204,7 @@ class FrequentInTheme:
         analyzer = topic_model.vectorizer_model.build_analyzer()
         frequent: dict[int, set[str]] = {}
         df_by_topic: dict[int, Counter[str]] = {}
+        size: dict[int, int] = {}
         for topic in topics:
             df: Counter[str] = Counter()
             docs = documents.loc[documents.Topic == topic, "Document"]
@@ -211,11 +212,11 @@ class FrequentInTheme:
                 df.update(set(analyzer(doc)))
             need = max(self.min_passages, self.min_share * len(docs))
             df_by_topic[topic] = df
+            size[topic] = max(1, len(docs))
             frequent[topic] = {w for w, n in df.items() if n >= need}
         real = [t for t in topics if t != OUTLIER]
         spread = Counter(w for t in real for w in frequent[t])
         generic = {w for w, n in spread.items() if len(real) >= 4 and n > self.max_theme_share * len(real)}
-        size = {t: max(1, int((documents.Topic == t).sum())) for t in topics}
         owners: dict[str, set[int]] = {}
         for w in {w for t in real for w, _ in topics[t] if w}:
             using = sorted((t for t in real if df_by_topic[t][w]), key=lambda t: (-df_by_topic[t][w] / size[t], t))
@@ -286,7 +287,7 @@ class CoOccurringKeywords:
         np.fill_diagonal(pair, 0.0)  # a word with itself is not a pair
         for i in range(m):
             for j in range(i + 1, m):
-                pair[i, j] = pair[j, i] = _npmi(len(sets[i] & sets[j]), len(sets[i]), len(sets[j]), n_docs)
+                pair[i, j] = pair[j, i] = npmi_pair(len(sets[i] & sets[j]), len(sets[i]), len(sets[j]), n_docs)
         parts = [frozenset(w.split()) for w in candidates]
 
         def fits(i: int, members: list[int]) -> bool:
@@ -318,7 +319,7 @@ class CoOccurringKeywords:
         return {candidates[i] for i in members}
 
 
-def _npmi(joint: int, n_a: int, n_b: int, n: int) -> float:
+def npmi_pair(joint: int, n_a: int, n_b: int, n: int) -> float:
     """Normalised PMI of two words from passage counts; -1 when never said together."""
     if not joint or not n_a or not n_b:
         return -1.0
@@ -326,6 +327,7 @@ def _npmi(joint: int, n_a: int, n_b: int, n: int) -> float:
     if p_ab >= 1.0:
         return 1.0
     return math.log(p_ab / ((n_a / n) * (n_b / n))) / -math.log(p_ab)
+
 
 
 class AtMostMMR:
@@ -592,7 +594,7 @@ def run(out_dir: Path, config: Config, embedder=None) -> pd.DataFrame:
     with lineage.producing(out_dir, "themes", config):
         cfg = config.themes
         passages = read_table(PASSAGES, out_dir)
-        vectors, info = load_embeddings(out_dir)
+        vectors, info = load_embeddings(out_dir, passages)
         if embedder is None:
             embedder = make_embedder(config.embed, out_dir / "cache")
         if embedder.model_id != info["model_id"]:

@@ -74,7 +74,6 @@ class IngestRedaction:
     """The redactor for one ingest run, and the id and path renames it decided."""
 
     def __init__(self, turns: pd.DataFrame, interviews: pd.DataFrame, config: Config, files: list[str] = ()):
-        self.config = config
         self.redactor = Redactor(config.redaction)
         for name in config.ingest.interviewer_names:
             self.redactor.add_name(name)
@@ -108,6 +107,7 @@ class IngestRedaction:
         for rel in files:  # skipped and failed files are named in warnings too
             self.paths.setdefault(rel, self.redactor.path(rel))
         self.general = self.redactor.conversation()  # for messages that are about no one conversation
+        self._renames: tuple[list[str], re.Pattern[str] | None, dict[str, str]] | None = None
 
     def _file_path(self, rel: str, new_id: str) -> str:
         folder, _, name = rel.rpartition("/")
@@ -123,11 +123,17 @@ class IngestRedaction:
 
     def message(self, text: str) -> str:
         """A log line or warning: known paths first (their ids), then any name left."""
-        for old in sorted(self.paths, key=len, reverse=True):
+        if self._renames is None:  # every run-log line comes through here: build the matchers once
+            renamed = {old: new for old, new in self.ids.items() if old != new}
+            # whole ids only: an id "ann" must not change "annual"
+            pattern = "|".join(re.escape(old) for old in sorted(renamed, key=len, reverse=True))
+            self._renames = (sorted(self.paths, key=len, reverse=True),
+                             re.compile(r"(?<![^\W_])(?:" + pattern + r")(?![^\W_])") if renamed else None, renamed)
+        paths, ids_re, renamed = self._renames
+        for old in paths:
             text = text.replace(old, self.paths[old])
-        for old, new in self.ids.items():
-            if old != new:  # whole ids only: an id "ann" must not change "annual"
-                text = re.sub(r"(?<![^\W_])" + re.escape(old) + r"(?![^\W_])", lambda m, new=new: new, text)
+        if ids_re is not None:
+            text = ids_re.sub(lambda m: renamed[m.group(0)], text)
         text = re.sub(r"\S*/\S*", lambda m: self.redactor.path(m.group(0)), text)  # other paths (the raw folder)
         return self.general.text(text) or text
 
