@@ -30,7 +30,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import argparse
-import functools
 import json
 import logging
 import multiprocessing as mp
@@ -50,19 +49,25 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `pipeline` importable without an installed package
     sys.path.insert(0, str(REPO))
 
-STAGES = ("ingest", "passages", "embed", "segment", "themes")
+from pipeline.core.catalog import load  # noqa: E402
+from pipeline.core.registry import RUN_ORDER  # noqa: E402
+
+# The stages timed one by one (the report stage is not part of this benchmark yet).
+STAGES = tuple(s for s in RUN_ORDER if s != "report")
 SPAWN = mp.get_context("spawn")
-# themes.py functions timed inside the themes stage: (name in pipeline.themes, label printed)
+# The themes stage's phases, reported to the hooks by pipeline.themes.stage: (phase, label)
 THEMES_PARTS = (
-    ("fit_themes", "fit (UMAP, k-means, keywords)"),
-    ("summarise_themes", "labels"),
-    ("section_table", "per-section keywords"),
-    ("hierarchy_table", "hierarchy"),
-    ("save_model", "save model"),
+    ("fit", "fit (UMAP, k-means, keywords)"),
+    ("labels", "labels"),
+    ("per-section keywords", "per-section keywords"),
+    ("hierarchy", "hierarchy"),
+    ("save model", "save model"),
 )
+PHASE_LABELS = dict(THEMES_PARTS)
 
 
 # --- small helpers ------------------------------------------------------------
+
 
 def now() -> float:
     return time.perf_counter()
@@ -111,10 +116,19 @@ def fmt_s(s: float | None) -> str:
 
 
 def quiet_logging(verbose: bool) -> None:
-    """Pipeline warnings (e.g. 'conversation in French left out') are expected here; hide them unless -v."""
+    """Pipeline warnings (e.g. 'conversation in French left out') are expected here; hide them
+    unless -v."""
     logging.basicConfig(level=logging.WARNING, format="  [log] %(name)s: %(message)s")
     logging.getLogger("pipeline").setLevel(logging.INFO if verbose else logging.ERROR)
-    for name in ("sentence_transformers", "transformers", "model2vec", "bertopic", "BERTopic", "numba", "umap"):
+    for name in (
+        "sentence_transformers",
+        "transformers",
+        "model2vec",
+        "bertopic",
+        "BERTopic",
+        "numba",
+        "umap",
+    ):
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.ERROR)
     if not verbose:
         warnings.filterwarnings("ignore")
@@ -133,7 +147,7 @@ def quiet_transformers() -> None:
 
 
 def config_with(config_json: str, **embed: Any):
-    from pipeline.config import Config
+    from pipeline.core.config import Config
 
     cfg = Config.model_validate(json.loads(config_json))
     for key, value in embed.items():
@@ -141,153 +155,136 @@ def config_with(config_json: str, **embed: Any):
     return cfg
 
 
-# --- instrumentation (inside the benchmark's own processes; pipeline code is not changed) ---
+# --- instrumentation: the registry's hooks (pipeline code is not patched) ---
+
 
 class Probe:
-    """Wraps a few pipeline functions to split a stage's time into its parts.
+    """Collects the phases the pipeline reports through :func:`pipeline.core.registry.add_hook`.
 
-    ``phase`` functions are timed and name the phase that encode calls inside them are
-    charged to; every embedder's ``encode`` and first model load are timed and counted.
+    Phases nest ("fit/MiniLM encode"); they are kept under the names the report below
+    prints: a phase's own name, and every embedder's encode calls charged to the top-level
+    phase they ran in ("MiniLM encode in fit (UMAP, k-means, keywords)").
     """
 
     def __init__(self) -> None:
         self.times: dict[str, float] = {}
         self.counts: dict[str, int] = {}
-        self.phase = "stage"
 
     def add(self, key: str, seconds: float, n: int = 0) -> None:
         self.times[key] = self.times.get(key, 0.0) + seconds
         if n:
             self.counts[key] = self.counts.get(key, 0) + n
 
-    def wrap_phase(self, module: Any, name: str, label: str | None = None) -> None:
-        fn = getattr(module, name)
-        label = label or name
+    def on_phase(self, stage: str, path: str, seconds: float, counts: dict[str, int]) -> None:
+        parts = path.split("/")
+        name, outer = parts[-1], PHASE_LABELS.get(parts[0], parts[0])
+        if len(parts) == 1 and name in PHASE_LABELS:
+            self.add(PHASE_LABELS[name], seconds, 1)
+        if name.endswith(" model load") or name == "spaCy load":
+            self.add(name, seconds, 1)
+        if name.endswith(" encode"):
+            where = outer if len(parts) > 1 else "stage"
+            self.add(f"{name} in {where}", seconds, 1)
+            key = f"{name.replace(' encode', ' texts')} in {where}"
+            self.counts[key] = self.counts.get(key, 0) + counts.get("texts", 0)
 
-        @functools.wraps(fn)
-        def inner(*a, **k):
-            outer, self.phase = self.phase, label
-            t = now()
-            try:
-                return fn(*a, **k)
-            finally:
-                self.add(label, now() - t, 1)
-                self.phase = outer
+    def attach(self):
+        from pipeline.core.registry import Hooks, add_hook
 
-        setattr(module, name, inner)
-
-    def instrument_embedders(self) -> None:
-        from pipeline import embed
-
-        for cls, short in ((embed.SentenceTransformerEmbedder, "MiniLM"), (embed.Model2VecEmbedder, "model2vec")):
-            prop = cls.__dict__["model"]
-            encode = cls.__dict__["encode"]
-
-            def model(obj, _prop=prop, _short=short):
-                if obj._model is None:
-                    t = now()
-                    loaded = _prop.fget(obj)
-                    self.add(f"{_short} model load", now() - t, 1)
-                    return loaded
-                return _prop.fget(obj)
-
-            def timed_encode(obj, texts, _encode=encode, _short=short):
-                t = now()
-                out = _encode(obj, texts)
-                self.add(f"{_short} encode in {self.phase}", now() - t, 1)
-                self.counts[f"{_short} texts in {self.phase}"] = (
-                    self.counts.get(f"{_short} texts in {self.phase}", 0) + len(texts)
-                )
-                return out
-
-            cls.model = property(model)
-            cls.encode = timed_encode
+        return add_hook(Hooks(phase=self.on_phase))
 
 
 # --- one stage in a fresh process ----------------------------------------------
 
-def _stage_worker(stage: str, raw: str, out: str, config_json: str, verbose: bool) -> dict[str, Any]:
+
+def _stage_worker(
+    stage: str, raw: str, out: str, config_json: str, verbose: bool
+) -> dict[str, Any]:
     """Runs in a fresh 'spawn' process: import the stage, run it, report time and peak RSS."""
     quiet_logging(verbose)
     t_start = now()
-    from pipeline.config import Config
+    from pipeline.core.config import Config
+    from pipeline.core.registry import run_stage as run_pipeline_stage
 
     cfg = Config.model_validate(json.loads(config_json))
     probe = Probe()
+    probe.attach()
     result: dict[str, Any] = {}
     clock: dict[str, float] = {}
 
-    def timed(fn, *args):
+    def timed(fn, *args, **kwargs):
         clock["import_s"] = now() - t_start
         t, c = now(), cpu_seconds()
-        value = fn(*args)
+        value = fn(*args, **kwargs)
         clock["wall_s"], clock["run_cpu_s"] = now() - t, cpu_seconds() - c
         return value
 
-    if stage == "ingest":
-        from pipeline.ingest import stage as ingest_stage
-
-        res = timed(ingest_stage.run, Path(raw), Path(out), cfg)
-        result["counts"] = res.manifest["counts"]
-    elif stage == "passages":
-        from pipeline import nlp, passages
-
-        probe.wrap_phase(nlp, "english", "spaCy load")
-        table = timed(passages.run, Path(out), cfg)
-        result["passages"] = len(table)
-        result["interviewee_passages"] = int((table["role"] == "interviewee").sum())
-    elif stage == "embed":
-        from pipeline import embed
-
-        probe.instrument_embedders()
-        timed(embed.run, Path(out), cfg)
-        result["info"] = json.loads((Path(out) / embed.EMBEDDINGS_INFO).read_text())
-    elif stage == "segment":
-        from pipeline import segment
-
-        probe.instrument_embedders()
-        sections = timed(segment.run, Path(out), cfg)
-        result["segments"] = len(sections)
-    elif stage == "themes":
-        from pipeline import themes
-
-        probe.instrument_embedders()
-        for name, label in THEMES_PARTS:
-            probe.wrap_phase(themes, name, label)
-        timed(themes.run, Path(out), cfg)
-        result["info"] = json.loads((Path(out) / themes.THEMES_INFO).read_text())
+    if stage in STAGES:
+        options = {"raw_dir": Path(raw)} if stage == "ingest" else {}
+        value = timed(run_pipeline_stage, stage, Path(out), cfg, **options)
+        if stage == "ingest":
+            result["counts"] = value.manifest["counts"]
+        elif stage == "passages":
+            result["passages"] = len(value)
+            result["interviewee_passages"] = int((value["role"] == "interviewee").sum())
+        elif stage == "embed":
+            result["info"] = load("embeddings_info", Path(out))
+        elif stage == "segment":
+            result["segments"] = len(value)
+        elif stage == "themes":
+            result["info"] = load("themes_info", Path(out))
     elif stage == "vanilla":
+        from pipeline.core.catalog import cache_dir
         from pipeline.embed import make_embedder
-        from pipeline.evaluate import OUTLIER, outlier_share, ours_from_outputs, vanilla_bertopic
+        from pipeline.evaluate.themes import (
+            OUTLIER,
+            ours_from_outputs,
+            outlier_share,
+            vanilla_bertopic,
+        )
 
         ours, selected, vectors = ours_from_outputs(Path(out), cfg)
         docs = selected["clean_text"].astype(str).tolist()
-        embedder = make_embedder(cfg.embed, Path(out) / "cache")
+        embedder = make_embedder(cfg.embed, cache_dir(Path(out)))
         vanilla = timed(vanilla_bertopic, docs, vectors, embedder, cfg.themes.seed)
         result.update(
             passages=len(docs),
-            ours_themes=len(set(ours.topics) - {OUTLIER}), vanilla_themes=len(set(vanilla.topics) - {OUTLIER}),
-            ours_outlier_share=outlier_share(ours.topics), vanilla_outlier_share=outlier_share(vanilla.topics),
+            ours_themes=len(set(ours.topics) - {OUTLIER}),
+            vanilla_themes=len(set(vanilla.topics) - {OUTLIER}),
+            ours_outlier_share=outlier_share(ours.topics),
+            vanilla_outlier_share=outlier_share(vanilla.topics),
         )
     elif stage == "baseline":
         timed(lambda: None)
     else:  # pragma: no cover
         raise ValueError(stage)
     rss, how = peak_rss()
-    result.update(stage=stage, **clock, process_cpu_s=cpu_seconds(), peak_rss_mb=rss, rss_method=how,
-                  parts=probe.times, part_counts=probe.counts)
+    result.update(
+        stage=stage,
+        **clock,
+        process_cpu_s=cpu_seconds(),
+        peak_rss_mb=rss,
+        rss_method=how,
+        parts=probe.times,
+        part_counts=probe.counts,
+    )
     return result
 
 
-def run_stage(stage: str, raw: Path | None, out: Path, config_json: str, verbose: bool) -> dict[str, Any]:
+def run_stage(
+    stage: str, raw: Path | None, out: Path, config_json: str, verbose: bool
+) -> dict[str, Any]:
     t = now()
     with ProcessPoolExecutor(max_workers=1, mp_context=SPAWN) as pool:
-        result = pool.submit(_stage_worker, stage, str(raw) if raw else "", str(out), config_json, verbose).result()
+        result = pool.submit(
+            _stage_worker, stage, str(raw) if raw else "", str(out), config_json, verbose
+        ).result()
     result["process_s"] = now() - t
     return result
 
 
 # --- the five measurements ------------------------------------------------------
+
 
 def machine_facts() -> dict[str, Any]:
     import numpy
@@ -295,7 +292,9 @@ def machine_facts() -> dict[str, Any]:
 
     facts = {
         "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "python": platform.python_version(),
@@ -325,13 +324,15 @@ def cold_run(raw: Path, out: Path, config_json: str, verbose: bool) -> dict[str,
     return stages
 
 
-def throughput(out: Path, store: Path, config, batch64: bool) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Encode the cold run's passages (unique texts, as embed.run does) with each backend, no cache."""
-    import pandas as pd
+def throughput(
+    out: Path, store: Path, config, batch64: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Encode the cold run's passages (unique texts, as embed.run does) with each backend, no
+    cache."""
 
     from pipeline.embed import Model2VecEmbedder, SentenceTransformerEmbedder
 
-    texts = list(dict.fromkeys(pd.read_parquet(out / "passages.parquet")["clean_text"].astype(str)))
+    texts = list(dict.fromkeys(load("passages", out)["clean_text"].astype(str)))
     res: dict[str, Any] = {"texts": len(texts)}
 
     t = now()
@@ -371,30 +372,39 @@ def throughput(out: Path, store: Path, config, batch64: bool) -> tuple[dict[str,
     return res, {"minilm": st, "m2v": m2v}
 
 
-def backend_agreement(cold_out: Path, m2v_out: Path, config_json: str, m2v, verbose: bool) -> dict[str, Any]:
+def backend_agreement(
+    cold_out: Path, m2v_out: Path, config_json: str, m2v, verbose: bool
+) -> dict[str, Any]:
     """Embed and theme the cold run's passages with model2vec, each stage in a fresh process."""
-    import pandas as pd
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    from pipeline.embed import CACHE_DIR
+    from pipeline.core.catalog import cache_dir
 
     m2v_out.mkdir(parents=True)
-    for name in ("turns.parquet", "interviews.parquet", "passages.parquet", "manifest.json", "config.json",
-                 "lineage/ingest.json", "lineage/passages.json"):
+    from pipeline.core.catalog import LINEAGE_RECORD, artifact
+
+    names = [
+        artifact(a).path
+        for a in ("turns", "interviews", "passages", "manifest", "effective_config")
+    ]
+    names += [LINEAGE_RECORD.format(stage=stage) for stage in ("ingest", "passages")]
+    for name in names:
         if (cold_out / name).exists():
             (m2v_out / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(cold_out / name, m2v_out / name)
     # The static model distilled in (2), where the stage looks for it: no second distillation.
-    shutil.copytree(m2v.folder, m2v_out / CACHE_DIR / m2v.folder.relative_to(m2v.folder.parents[1]))
+    shutil.copytree(m2v.folder, cache_dir(m2v_out) / m2v.folder.relative_to(m2v.folder.parents[1]))
     m2v_json = config_with(config_json, backend="model2vec").to_json()
     embedded = run_stage("embed", None, m2v_out, m2v_json, verbose)
-    run_stage("segment", None, m2v_out, m2v_json, verbose)  # themes read the sections; not a figure here
+    run_stage(
+        "segment", None, m2v_out, m2v_json, verbose
+    )  # themes read the sections; not a figure here
     themed = run_stage("themes", None, m2v_out, m2v_json, verbose)
 
-    a = pd.read_parquet(cold_out / "assignments.parquet")[["passage_id", "theme_id"]]
-    b = pd.read_parquet(m2v_out / "assignments.parquet")[["passage_id", "theme_id"]]
+    a = load("assignments", cold_out)[["passage_id", "theme_id"]]
+    b = load("assignments", m2v_out)[["passage_id", "theme_id"]]
     both = a.merge(b, on="passage_id", suffixes=("_minilm", "_m2v"))
-    info_a = json.loads((cold_out / "themes.json").read_text())
+    info_a = load("themes_info", cold_out)
     info_b = themed["info"]
     return {
         "passages_both": len(both),
@@ -413,16 +423,26 @@ def backend_agreement(cold_out: Path, m2v_out: Path, config_json: str, m2v, verb
     }
 
 
-def cache_figures(raw: Path, tmp: Path, cold_out: Path, cold: dict, config_json: str, st, verbose: bool,
-                  leave_out: str | None) -> dict[str, Any]:
-    import pandas as pd
+def cache_figures(
+    raw: Path,
+    tmp: Path,
+    cold_out: Path,
+    cold: dict,
+    config_json: str,
+    st,
+    verbose: bool,
+    leave_out: str | None,
+) -> dict[str, Any]:
 
     from pipeline import embed, passages
-    from pipeline.ingest import stage as ingest_stage
+    from pipeline import ingest as ingest_stage
     from pipeline.ingest.formats import SUPPORTED
     from pipeline.ingest.metadata import METADATA_FILE
 
-    res: dict[str, Any] = {"cold_embed_s": cold["embed"]["wall_s"], "cold_embedded_now": cold["embed"]["info"]["embedded_now"]}
+    res: dict[str, Any] = {
+        "cold_embed_s": cold["embed"]["wall_s"],
+        "cold_embedded_now": cold["embed"]["info"]["embedded_now"],
+    }
 
     # Re-embedding rewrites embeddings.json (its cache counts), which makes the cold run's themes
     # stale for the vanilla comparison; so the warm run works on a copy, cache included.
@@ -434,29 +454,39 @@ def cache_figures(raw: Path, tmp: Path, cold_out: Path, cold: dict, config_json:
     res["warm_peak_rss_mb"] = warm["peak_rss_mb"]
 
     files = [p.relative_to(raw).as_posix() for p in ingest_stage.discover(raw)]
-    candidates = [f for f in files if f != METADATA_FILE and Path(f).suffix.lower() in SUPPORTED
-                  and not Path(f).name.startswith(".")]
+    candidates = [
+        f
+        for f in files
+        if f != METADATA_FILE
+        and Path(f).suffix.lower() in SUPPORTED
+        and not Path(f).name.startswith(".")
+    ]
     if leave_out is None:
         leave_out = candidates[-1]
     if leave_out not in candidates:
-        raise ValueError(f"--leave-out {leave_out!r} is not a file under {raw} (try one of: {', '.join(candidates)})")
+        raise ValueError(
+            f"--leave-out {leave_out!r} is not a file under {raw} (try one of: "
+            f"{', '.join(candidates)})"
+        )
     res["left_out_file"] = leave_out
 
     raw_copy, out = tmp / "raw-incremental", tmp / "out-incremental"
     shutil.copytree(raw, raw_copy)
     (raw_copy / leave_out).unlink()
     cfg = config_with(config_json, backend="sentence-transformers")
-    ingest_stage.run(raw_copy, out, cfg)
+    ingest_stage.run(out, cfg, raw_dir=raw_copy)
     passages.run(out, cfg)
-    embed.run(out, cfg, embedder=st)  # the model is already loaded: this set-up embed is not a figure
-    res["before_passages"] = json.loads((out / "embeddings.json").read_text())["n"]
+    embed.run(
+        out, cfg, embedder=st
+    )  # the model is already loaded: this set-up embed is not a figure
+    res["before_passages"] = load("embeddings_info", out)["n"]
 
     shutil.copy2(raw / leave_out, raw_copy / leave_out)
-    ingest_stage.run(raw_copy, out, cfg)
+    ingest_stage.run(out, cfg, raw_dir=raw_copy)
     table = passages.run(out, cfg)
     added = run_stage("embed", None, out, config_json, verbose)
     info = added["info"]
-    turns = pd.read_parquet(out / "turns.parquet")
+    turns = load("turns", out)
     new_ids = set(turns.loc[turns["source_file"] == leave_out, "interview_id"])
     res.update(
         added_interviews=sorted(new_ids),
@@ -472,11 +502,18 @@ def cache_figures(raw: Path, tmp: Path, cold_out: Path, cold: dict, config_json:
 
 
 def vanilla_vs_ours(cold_out: Path, cold: dict, config_json: str, verbose: bool) -> dict[str, Any]:
-    """Vanilla BERTopic() in a fresh process, like our themes stage (both pay numba's UMAP compilation)."""
+    """Vanilla BERTopic() in a fresh process, like our themes stage (both pay numba's UMAP
+    compilation)."""
     v = run_stage("vanilla", None, cold_out, config_json, verbose)
     ours_stage = cold["themes"]["wall_s"]
     ours_fit = cold["themes"]["parts"].get("fit (UMAP, k-means, keywords)")
-    keys = ("passages", "ours_themes", "vanilla_themes", "ours_outlier_share", "vanilla_outlier_share")
+    keys = (
+        "passages",
+        "ours_themes",
+        "vanilla_themes",
+        "ours_outlier_share",
+        "vanilla_outlier_share",
+    )
     return {
         **{k: v[k] for k in keys},
         "vanilla_s": v["wall_s"],
@@ -490,11 +527,15 @@ def vanilla_vs_ours(cold_out: Path, cold: dict, config_json: str, verbose: bool)
 
 # --- printing ----------------------------------------------------------------------
 
+
 def table(rows: list[list[str]], header: list[str], right: set[int] = frozenset()) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
 
     def line(r):
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+        return "  ".join(
+            str(c).rjust(w) if i in right else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths))
+        ).rstrip()
 
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
@@ -506,13 +547,16 @@ def stage_notes(stage: str, r: dict[str, Any]) -> str:
         return f"{c['ingested']} files, {c['interviews']} interviews, {c['turns']} turns"
     if stage == "passages":
         load = parts.get("spaCy load")
-        return f"{r['passages']} passages ({r['interviewee_passages']} interviewee); spaCy load {fmt_s(load)}"
+        n, answers = r["passages"], r["interviewee_passages"]
+        return f"{n} passages ({answers} interviewee); spaCy load {fmt_s(load)}"
     if stage == "embed":
         info = r["info"]
         load = parts.get("MiniLM model load") or parts.get("model2vec model load")
         enc = sum(v for k, v in parts.items() if " encode in " in k)
-        return (f"{info['embedded_now']} embedded, {info['from_cache']} from cache; "
-                f"model load {fmt_s(load)}, encode {fmt_s(enc)} (load is inside encode)")
+        return (
+            f"{info['embedded_now']} embedded, {info['from_cache']} from cache; "
+            f"model load {fmt_s(load)}, encode {fmt_s(enc)} (load is inside encode)"
+        )
     if stage == "segment":
         return f"{r['segments']} turns and passages placed in sections"
     if stage == "themes":
@@ -531,7 +575,11 @@ def themes_breakdown(r: dict[str, Any]) -> list[str]:
         enc = sum(parts[k] for k in enc_keys)
         calls = sum(counts.get(k, 0) for k in enc_keys)
         texts = sum(counts.get(k.replace(" encode in ", " texts in "), 0) for k in enc_keys)
-        extra = f"   of which embedding {fmt_s(enc)} ({calls} encode calls, {texts} texts)" if calls else ""
+        extra = (
+            f"   of which embedding {fmt_s(enc)} ({calls} encode calls, {texts} texts)"
+            if calls
+            else ""
+        )
         lines.append(f"    {label:<30} {fmt_s(parts[label]):>9}{extra}")
     load = parts.get("MiniLM model load")
     if load is not None:
@@ -545,34 +593,66 @@ def report(res: dict[str, Any], memory_method: str) -> str:
     out: list[str] = []
     m = res["machine"]
     out.append("interview-insights benchmark")
-    out.append(f"raw folder: {res['raw']}   config: embed.model={res['config']['embed']['model']}, "
-               f"batch_size={res['config']['embed']['batch_size']}, themes.seed={res['config']['themes']['seed']}")
-    out.append(f"machine: {m['cpu_count']} CPUs ({m['cpus_usable']} usable), {m.get('memory_gb', '?')} GB RAM, "
-               f"{m['platform']}")
-    out.append(f"python {m['python']}, torch {m['torch']} ({m['torch_threads']} threads), numpy {m['numpy']}, "
-               f"sentence-transformers {m['sentence_transformers']}, model2vec {m['model2vec']}, "
-               f"bertopic {m['bertopic']}, umap {m['umap']}, scikit-learn {m['sklearn']}, spaCy {m['spacy']}")
-    out.append(f"load average (1, 5, 15 min) at start {m['load_avg_start']}, at end {m.get('load_avg_end')} "
-               "(other work on the machine slows every figure; torch suffers most)")
+    out.append(
+        f"raw folder: {res['raw']}   config: embed.model={res['config']['embed']['model']}, "
+        f"batch_size={res['config']['embed']['batch_size']}, "
+        f"themes.seed={res['config']['themes']['seed']}"
+    )
+    out.append(
+        f"machine: {m['cpu_count']} CPUs ({m['cpus_usable']} usable), {m.get('memory_gb', '?')} "
+        "GB RAM, "
+        f"{m['platform']}"
+    )
+    out.append(
+        f"python {m['python']}, torch {m['torch']} ({m['torch_threads']} threads), numpy "
+        f"{m['numpy']}, "
+        f"sentence-transformers {m['sentence_transformers']}, model2vec {m['model2vec']}, "
+        f"bertopic {m['bertopic']}, umap {m['umap']}, scikit-learn {m['sklearn']}, spaCy "
+        f"{m['spacy']}"
+    )
+    out.append(
+        f"load average (1, 5, 15 min) at start {m['load_avg_start']}, at end "
+        f"{m.get('load_avg_end')} "
+        "(other work on the machine slows every figure; torch suffers most)"
+    )
     if m.get("busy_warning"):
         out.append(f"WARNING: {m['busy_warning']}")
 
     cold = res["cold_run"]
     out.append("")
-    out.append(f"1. Cold run: fresh out dir, empty cache; each stage in a fresh process. {memory_method}")
+    out.append(
+        f"1. Cold run: fresh out dir, empty cache; each stage in a fresh process. {memory_method}"
+    )
     rows = []
     for stage in ("baseline", *STAGES):
         r = cold[stage]
         base = stage == "baseline"
-        rows.append(["(empty process)" if base else stage, "-" if base else fmt_s(r["wall_s"]),
-                     "-" if base else fmt_s(r["run_cpu_s"]), fmt_s(r["import_s"]), fmt_s(r["process_s"]),
-                     f"{r['peak_rss_mb']:.0f} MB", stage_notes(stage, r)])
+        rows.append(
+            [
+                "(empty process)" if base else stage,
+                "-" if base else fmt_s(r["wall_s"]),
+                "-" if base else fmt_s(r["run_cpu_s"]),
+                fmt_s(r["import_s"]),
+                fmt_s(r["process_s"]),
+                f"{r['peak_rss_mb']:.0f} MB",
+                stage_notes(stage, r),
+            ]
+        )
     total = sum(cold[s]["wall_s"] for s in STAGES)
     total_cpu = sum(cold[s]["run_cpu_s"] for s in STAGES)
     total_proc = sum(cold[s]["process_s"] for s in STAGES)
     rows.append(["total", fmt_s(total), fmt_s(total_cpu), "", fmt_s(total_proc), "", ""])
-    out.append(table(rows, ["stage", "run()", "CPU", "imports", "process", "peak RSS", "notes"], right={1, 2, 3, 4, 5}))
-    out.append("  run() = wall time of the stage function alone; CPU = its user+sys CPU time (all threads);")
+    out.append(
+        table(
+            rows,
+            ["stage", "run()", "CPU", "imports", "process", "peak RSS", "notes"],
+            right={1, 2, 3, 4, 5},
+        )
+    )
+    out.append(
+        "  run() = wall time of the stage function alone; CPU = its user+sys CPU time (all "
+        "threads);"
+    )
     out.append("  process = spawn + imports + run() + exit, as the parent saw it.")
     out.append("  themes stage, by part:")
     out += themes_breakdown(cold["themes"])
@@ -580,21 +660,43 @@ def report(res: dict[str, Any], memory_method: str) -> str:
     t = res.get("throughput")
     out.append("")
     if t and "error" not in t:
-        out.append(f"2. Embedding throughput ({t['texts']} unique passage texts of the cold run, no cache, one process)")
+        out.append(
+            f"2. Embedding throughput ({t['texts']} unique passage texts of the cold run, no "
+            "cache, one process)"
+        )
         rows = [
-            [f"MiniLM (sentence-transformers), batch_size={t['minilm_batch_size']}", fmt_s(t["minilm_encode_s"]),
-             f"{t['minilm_per_s']:.0f}/s", f"load {fmt_s(t['minilm_load_s'])}"],
+            [
+                f"MiniLM (sentence-transformers), batch_size={t['minilm_batch_size']}",
+                fmt_s(t["minilm_encode_s"]),
+                f"{t['minilm_per_s']:.0f}/s",
+                f"load {fmt_s(t['minilm_load_s'])}",
+            ],
         ]
         if "minilm_b64_per_s" in t:
-            rows.append(["MiniLM, batch_size=64 (for comparison)", fmt_s(t["minilm_b64_encode_s"]),
-                         f"{t['minilm_b64_per_s']:.0f}/s", ""])
-        rows.append(["model2vec (static, distilled from MiniLM)", fmt_s(t["m2v_encode_s"]), f"{t['m2v_per_s']:.0f}/s",
-                     f"one-off distillation {fmt_s(t['m2v_distill_s'])}; later loads {fmt_s(t['m2v_load_s'])}"])
+            rows.append(
+                [
+                    "MiniLM, batch_size=64 (for comparison)",
+                    fmt_s(t["minilm_b64_encode_s"]),
+                    f"{t['minilm_b64_per_s']:.0f}/s",
+                    "",
+                ]
+            )
+        rows.append(
+            [
+                "model2vec (static, distilled from MiniLM)",
+                fmt_s(t["m2v_encode_s"]),
+                f"{t['m2v_per_s']:.0f}/s",
+                f"one-off distillation {fmt_s(t['m2v_distill_s'])}; later loads "
+                f"{fmt_s(t['m2v_load_s'])}",
+            ]
+        )
         out.append(table(rows, ["backend", "encode", "passages/s", "model"], right={1, 2}))
         out.append(f"  model2vec / MiniLM throughput: {fmt_ratio(t['speedup_m2v_over_minilm'])}")
         if "minilm_b64_per_s" in t:
-            out.append(f"  MiniLM batch 64 / batch {t['minilm_batch_size']} throughput: "
-                       f"{fmt_ratio(ratio(t['minilm_b64_per_s'], t['minilm_per_s']))}")
+            out.append(
+                f"  MiniLM batch 64 / batch {t['minilm_batch_size']} throughput: "
+                f"{fmt_ratio(ratio(t['minilm_b64_per_s'], t['minilm_per_s']))}"
+            )
         breakeven = t["m2v_distill_s"] / max(1e-9, 1 / t["minilm_per_s"] - 1 / t["m2v_per_s"])
         out.append(f"  the distillation pays for itself after about {breakeven:.0f} passages")
     else:
@@ -607,19 +709,28 @@ def report(res: dict[str, Any], memory_method: str) -> str:
     elif "error" in a:
         out.append(f"3. Backend agreement: failed: {a['error']}")
     else:
-        out.append(f"3. Backend agreement: themes fitted on MiniLM vectors and on model2vec vectors, "
-                   f"{a['passages_both']} passages themed by both")
+        out.append(
+            f"3. Backend agreement: themes fitted on MiniLM vectors and on model2vec vectors, "
+            f"{a['passages_both']} passages themed by both"
+        )
         out.append(f"  NMI(MiniLM themes, model2vec themes): {a['nmi']:.3f}   (ARI {a['ari']:.3f})")
         k = a.get("k_range", {})
-        out.append(f"  themes: MiniLM {a['themes_minilm']}, model2vec {a['themes_m2v']} "
-                   f"(k-means k chosen by silhouette within {k.get('k_min')}..{k.get('k_max')})")
-        out.append(f"  themes stage (fresh process each): model2vec {fmt_s(a['m2v_themes_s'])}, "
-                   f"{a['m2v_themes_peak_rss_mb']:.0f} MB; MiniLM {fmt_s(cold['themes']['wall_s'])}, "
-                   f"{cold['themes']['peak_rss_mb']:.0f} MB; model2vec / MiniLM time: "
-                   f"{fmt_ratio(ratio(a['m2v_themes_s'], cold['themes']['wall_s']))}")
-        out.append(f"  embed stage with model2vec, from a cache holding only the distilled model: "
-                   f"{fmt_s(a['m2v_embed_s'])}, {a['m2v_embed_peak_rss_mb']:.0f} MB "
-                   f"(MiniLM cold: {fmt_s(cold['embed']['wall_s'])}, {cold['embed']['peak_rss_mb']:.0f} MB)")
+        out.append(
+            f"  themes: MiniLM {a['themes_minilm']}, model2vec {a['themes_m2v']} "
+            f"(k-means k chosen by silhouette within {k.get('k_min')}..{k.get('k_max')})"
+        )
+        out.append(
+            f"  themes stage (fresh process each): model2vec {fmt_s(a['m2v_themes_s'])}, "
+            f"{a['m2v_themes_peak_rss_mb']:.0f} MB; MiniLM {fmt_s(cold['themes']['wall_s'])}, "
+            f"{cold['themes']['peak_rss_mb']:.0f} MB; model2vec / MiniLM time: "
+            f"{fmt_ratio(ratio(a['m2v_themes_s'], cold['themes']['wall_s']))}"
+        )
+        out.append(
+            f"  embed stage with model2vec, from a cache holding only the distilled model: "
+            f"{fmt_s(a['m2v_embed_s'])}, {a['m2v_embed_peak_rss_mb']:.0f} MB "
+            f"(MiniLM cold: {fmt_s(cold['embed']['wall_s'])}, {cold['embed']['peak_rss_mb']:.0f} "
+            "MB)"
+        )
 
     c = res.get("cache")
     out.append("")
@@ -627,11 +738,20 @@ def report(res: dict[str, Any], memory_method: str) -> str:
         out.append("4. Embedding cache (embed stage, each in a fresh process, MiniLM)")
         rows = [
             ["cold: empty cache", fmt_s(c["cold_embed_s"]), str(c["cold_embedded_now"]), ""],
-            ["warm: copy of the cold out dir, unchanged", fmt_s(c["warm_embed_s"]), str(c["warm_embedded_now"]),
-             f"peak RSS {c['warm_peak_rss_mb']:.0f} MB (the model is never loaded)"],
-            [f"one interview added ({c['left_out_file']})", fmt_s(c["added_embed_s"]), str(c["added_embedded_now"]),
-             f"{c['added_passages']} passages in it, {c['before_passages']} -> {c['after_passages']} in all; "
-             f"model load {fmt_s(c['added_model_load_s'])}"],
+            [
+                "warm: copy of the cold out dir, unchanged",
+                fmt_s(c["warm_embed_s"]),
+                str(c["warm_embedded_now"]),
+                f"peak RSS {c['warm_peak_rss_mb']:.0f} MB (the model is never loaded)",
+            ],
+            [
+                f"one interview added ({c['left_out_file']})",
+                fmt_s(c["added_embed_s"]),
+                str(c["added_embedded_now"]),
+                f"{c['added_passages']} passages in it, {c['before_passages']} -> "
+                f"{c['after_passages']} in all; "
+                f"model load {fmt_s(c['added_model_load_s'])}",
+            ],
         ]
         out.append(table(rows, ["run", "embed run()", "embedded_now", "notes"], right={1, 2}))
         out.append(f"  warm / cold embed: {fmt_ratio(c['warm_over_cold'])}")
@@ -642,11 +762,23 @@ def report(res: dict[str, Any], memory_method: str) -> str:
     v = res.get("vanilla")
     out.append("")
     if v and "error" not in v:
-        out.append(f"5. Vanilla BERTopic() vs our themes, same {v['passages']} passages and MiniLM vectors")
+        out.append(
+            f"5. Vanilla BERTopic() vs our themes, same {v['passages']} passages and MiniLM vectors"
+        )
         rows = [
-            ["ours (themes stage)", fmt_s(v["ours_stage_s"]), str(v["ours_themes"]), f"{v['ours_outlier_share']:.1%}"],
+            [
+                "ours (themes stage)",
+                fmt_s(v["ours_stage_s"]),
+                str(v["ours_themes"]),
+                f"{v['ours_outlier_share']:.1%}",
+            ],
             ["ours, fit_themes only", fmt_s(v["ours_fit_s"]), "", ""],
-            ["vanilla BERTopic()", fmt_s(v["vanilla_s"]), str(v["vanilla_themes"]), f"{v['vanilla_outlier_share']:.1%}"],
+            [
+                "vanilla BERTopic()",
+                fmt_s(v["vanilla_s"]),
+                str(v["vanilla_themes"]),
+                f"{v['vanilla_outlier_share']:.1%}",
+            ],
         ]
         out.append(table(rows, ["system", "wall", "themes", "outliers"], right={1, 2, 3}))
         out.append("  (each in a fresh process: both pay numba's one-off compilation of UMAP)")
@@ -671,23 +803,49 @@ def section(res: dict[str, Any], key: str, fn, *args):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--raw", type=Path, default=REPO / "data" / "raw", help="folder of notes (default: data/raw)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--raw",
+        type=Path,
+        default=REPO / "data" / "raw",
+        help="folder of notes (default: data/raw)",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
-    parser.add_argument("--quick", action="store_true",
-                        help="skip the backend-agreement themes fit (3) and the batch_size=64 comparison")
-    parser.add_argument("--config", type=Path, help="YAML config (default: ./insights.yaml if present, else defaults)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="config override, as for `insights --set` (repeatable)")
-    parser.add_argument("--leave-out", help="file (relative to --raw) for the added-interview figure "
-                        "(default: the last interview file)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folders and print where they are")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show the pipeline's log and library warnings")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="skip the backend-agreement themes fit (3) and the batch_size=64 comparison",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="YAML config (default: ./insights.yaml if present, else defaults)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override, as for `insights --set` (repeatable)",
+    )
+    parser.add_argument(
+        "--leave-out",
+        help="file (relative to --raw) for the added-interview figure "
+        "(default: the last interview file)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary folders and print where they are"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show the pipeline's log and library warnings"
+    )
     args = parser.parse_args(argv)
 
     quiet_logging(args.verbose)
-    from pipeline.config import load_config
+    from pipeline.core.config import load_config
 
     started = now()
     raw = args.raw.expanduser().resolve()
@@ -703,12 +861,18 @@ def main(argv: list[str] | None = None) -> int:
     busy = res["machine"]["load_avg_start"][0]
     if busy > 0.5 * res["machine"]["cpus_usable"]:
         res["machine"]["busy_warning"] = (
-            f"load average {busy} on {res['machine']['cpus_usable']} CPUs at the start: other work is running, "
+            f"load average {busy} on {res['machine']['cpus_usable']} CPUs at the start: other "
+            "work is running, "
             "figures will be slower and noisier than on an idle machine"
         )
         print(f"[bench] warning: {res['machine']['busy_warning']}", file=sys.stderr, flush=True)
-    print(f"[bench] {raw}: {res['machine']['cpus_usable']} CPUs, torch {res['machine']['torch_threads']} threads, "
-          f"load average {res['machine']['load_avg_start']}", file=sys.stderr, flush=True)
+    print(
+        f"[bench] {raw}: {res['machine']['cpus_usable']} CPUs, torch "
+        f"{res['machine']['torch_threads']} threads, "
+        f"load average {res['machine']['load_avg_start']}",
+        file=sys.stderr,
+        flush=True,
+    )
 
     tmp = Path(tempfile.mkdtemp(prefix="insights-bench-"))
     try:
@@ -716,7 +880,11 @@ def main(argv: list[str] | None = None) -> int:
         print("[bench] 1/5 cold run, one fresh process per stage ...", file=sys.stderr, flush=True)
         res["cold_run"] = cold_run(raw, cold_out, config_json, args.verbose)
 
-        print("[bench] 2/5 throughput (includes the model2vec distillation) ...", file=sys.stderr, flush=True)
+        print(
+            "[bench] 2/5 throughput (includes the model2vec distillation) ...",
+            file=sys.stderr,
+            flush=True,
+        )
         embedders: dict[str, Any] = {}
 
         def _throughput():
@@ -727,21 +895,48 @@ def main(argv: list[str] | None = None) -> int:
         section(res, "throughput", _throughput)
         if "m2v" in embedders and not args.quick:
             print("[bench] 3/5 themes on model2vec vectors ...", file=sys.stderr, flush=True)
-            section(res, "agreement", backend_agreement, cold_out, tmp / "out-model2vec", config_json, embedders["m2v"],
-                    args.verbose)
+            section(
+                res,
+                "agreement",
+                backend_agreement,
+                cold_out,
+                tmp / "out-model2vec",
+                config_json,
+                embedders["m2v"],
+                args.verbose,
+            )
         else:
-            res["agreement"] = None if args.quick else {"error": "no model2vec embedder (throughput failed)"}
+            res["agreement"] = (
+                None if args.quick else {"error": "no model2vec embedder (throughput failed)"}
+            )
 
         st = embedders.get("minilm")
         if st is None:
             from pipeline.embed import SentenceTransformerEmbedder
 
             st = SentenceTransformerEmbedder(config.embed.model, config.embed.batch_size)
-        print("[bench] 4/5 cache: warm re-run and one added interview ...", file=sys.stderr, flush=True)
-        section(res, "cache", cache_figures, raw, tmp, cold_out, res["cold_run"], config_json, st, args.verbose,
-                args.leave_out)
+        print(
+            "[bench] 4/5 cache: warm re-run and one added interview ...",
+            file=sys.stderr,
+            flush=True,
+        )
+        section(
+            res,
+            "cache",
+            cache_figures,
+            raw,
+            tmp,
+            cold_out,
+            res["cold_run"],
+            config_json,
+            st,
+            args.verbose,
+            args.leave_out,
+        )
         print("[bench] 5/5 vanilla BERTopic() ...", file=sys.stderr, flush=True)
-        section(res, "vanilla", vanilla_vs_ours, cold_out, res["cold_run"], config_json, args.verbose)
+        section(
+            res, "vanilla", vanilla_vs_ours, cold_out, res["cold_run"], config_json, args.verbose
+        )
     finally:
         if args.keep:
             print(f"[bench] temporary folders kept in {tmp}", file=sys.stderr)
@@ -751,15 +946,21 @@ def main(argv: list[str] | None = None) -> int:
     res["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     res["total_s"] = now() - started
     how = res["cold_run"]["embed"].get("rss_method", "?")
-    memory_method = (f"Peak RSS = that stage's own process's peak resident memory, read from {how} at its end "
-                     "(interpreter and imports included; tracemalloc would miss torch's allocations).")
+    memory_method = (
+        f"Peak RSS = that stage's own process's peak resident memory, read from {how} at its end "
+        "(interpreter and imports included; tracemalloc would miss torch's allocations)."
+    )
     res["memory_method"] = memory_method
     print(report(res, memory_method))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
         print(f"\nwrote {args.json}")
-    failed = [k for k in ("throughput", "agreement", "cache", "vanilla") if isinstance(res.get(k), dict) and "error" in res[k]]
+    failed = [
+        k
+        for k in ("throughput", "agreement", "cache", "vanilla")
+        if isinstance(res.get(k), dict) and "error" in res[k]
+    ]
     return 1 if failed else 0
 
 

@@ -33,7 +33,9 @@ if str(REPO) not in sys.path:
 def themed_vectors(out_dir: Path, config) -> np.ndarray:
     from pipeline.evaluate import ours_from_outputs
 
-    return ours_from_outputs(out_dir, config)[2]  # the vectors of the passages the themes stage themed
+    return ours_from_outputs(out_dir, config)[
+        2
+    ]  # the vectors of the passages the themes stage themed
 
 
 def chosen_k(vectors: np.ndarray, layouts: int, config) -> int:
@@ -42,7 +44,7 @@ def chosen_k(vectors: np.ndarray, layouts: int, config) -> int:
     cfg = config.themes.model_copy(update={"k_layouts": layouts})
     n = len(vectors)
     cluster, _ = themes.choose_clustering(n, cfg, vectors)
-    cluster.fit(themes._umap(n, cfg).fit_transform(vectors))
+    cluster.fit(themes.umap_model(n, cfg).fit_transform(vectors))
     return int(cluster.n_clusters_)
 
 
@@ -57,16 +59,23 @@ def main() -> int:
     import warnings
 
     warnings.filterwarnings("ignore", message=".*n_jobs value.*")
-    from pipeline.config import load_config
+    from pipeline.core.config import load_config
 
     config = load_config(None)
     base = themed_vectors(args.out, config)
-    print(f"{len(base)} themed passages from {args.out}; noise sd {args.noise:g}; "
-          f"k range as the themes stage sets it; seed {config.themes.seed}")
+    print(
+        f"{len(base)} themed passages from {args.out}; noise sd {args.noise:g}; "
+        f"k range as the themes stage sets it; seed {config.themes.seed}"
+    )
     picks: dict[int, list[int]] = {layouts: [] for layouts in args.layouts}
     for repeat in range(args.repeats):
-        vectors = base if repeat == 0 else (
-            base + np.random.default_rng(repeat).normal(0, args.noise, base.shape)).astype(base.dtype)
+        vectors = (
+            base
+            if repeat == 0
+            else (base + np.random.default_rng(repeat).normal(0, args.noise, base.shape)).astype(
+                base.dtype
+            )
+        )
         line = [f"repeat {repeat}{' (as is)' if repeat == 0 else ''}:"]
         for layouts in args.layouts:
             t = time.perf_counter()
@@ -76,8 +85,10 @@ def main() -> int:
         print("  ".join(line), flush=True)
     for layouts, ks in picks.items():
         common, times = Counter(ks).most_common(1)[0]
-        print(f"k_layouts={layouts}: k in {sorted(set(ks))}, {len(set(ks))} distinct; "
-              f"k={common} in {times} of {len(ks)}")
+        print(
+            f"k_layouts={layouts}: k in {sorted(set(ks))}, {len(set(ks))} distinct; "
+            f"k={common} in {times} of {len(ks)}"
+        )
     return 0
 
 

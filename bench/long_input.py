@@ -140,14 +140,14 @@ def _peak_rss_mb() -> float | None:
 
 
 def _child(case: str, n: int, workdir: str, out: Any) -> None:
-    """Build the case's file, warm up, then time parse / ingest / passages; put a dict on ``out``."""
+    """Build the case's file, warm up, then time parse / ingest / passages; a dict on ``out``."""
     logging.disable(logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         import pandas as pd
 
-        from pipeline import nlp
-        from pipeline.config import load_config
+        from pipeline.core import nlp
+        from pipeline.core.config import load_config
         from pipeline.ingest import run as ingest
         from pipeline.ingest.language import detect_language
         from pipeline.ingest.text_reader import read_text_file
@@ -163,13 +163,29 @@ def _child(case: str, n: int, workdir: str, out: Any) -> None:
 
         # Warm-up outside the clock: spaCy's pipeline load and first call, lingua's models.
         nlp.english()
-        detect_language("It started with a referral from a former colleague.", config.ingest.languages)
-        warm = pd.DataFrame([{
-            "interview_id": "w", "turn_index": 0, "role": "interviewee", "speaker": "W", "language": "en",
-            "in_main_language": True, "heading": None, "source_file": "w.txt", "source_line": 1,
-            "source_page": None, "start": None, "text": "A warm up sentence here.",
-            "clean_text": "A warm up sentence here.", "is_backchannel": False,
-        }])
+        detect_language(
+            "It started with a referral from a former colleague.", config.ingest.languages
+        )
+        warm = pd.DataFrame(
+            [
+                {
+                    "interview_id": "w",
+                    "turn_index": 0,
+                    "role": "interviewee",
+                    "speaker": "W",
+                    "language": "en",
+                    "in_main_language": True,
+                    "heading": None,
+                    "source_file": "w.txt",
+                    "source_line": 1,
+                    "source_page": None,
+                    "start": None,
+                    "text": "A warm up sentence here.",
+                    "clean_text": "A warm up sentence here.",
+                    "is_backchannel": False,
+                }
+            ]
+        )
         build_passages(warm, config)
 
         result: dict[str, Any] = {"case": case, "n": n, "bytes": len(data)}
@@ -179,7 +195,7 @@ def _child(case: str, n: int, workdir: str, out: Any) -> None:
         out.put(dict(result))  # partial figures survive a timeout later on
 
         t = time.perf_counter()
-        ingested = ingest(raw, processed, config)
+        ingested = ingest(processed, config, raw_dir=raw)
         result["ingest"] = time.perf_counter() - t
         turns = ingested.turns
         out.put(dict(result))
@@ -252,16 +268,27 @@ def _ratio(by_n: dict[int, dict[str, Any]], key: str, a: int, b: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="words in the long turn")
-    parser.add_argument("--runs", type=int, nargs="+", default=[1_000, 2_000, 4_000, MB],
-                        help="lengths of the whitespace run after a speaker name")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=list(SIZES), help="words in the long turn"
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        nargs="+",
+        default=[1_000, 2_000, 4_000, MB],
+        help="lengths of the whitespace run after a speaker name",
+    )
     parser.add_argument("--colons", type=int, default=50_000, help="length of the line of colons")
-    parser.add_argument("--timeout", type=float, default=300, help="seconds before a case is stopped")
+    parser.add_argument(
+        "--timeout", type=float, default=300, help="seconds before a case is stopped"
+    )
     parser.add_argument("--only", choices=["shapes", "hostile"], help="run only one group of cases")
     args = parser.parse_args(argv)
 
     print("long-input benchmark (synthetic transcripts, each case in a fresh process)")
-    print(f"machine: {os.cpu_count()} CPUs, {platform.platform()}, python {platform.python_version()}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, {platform.platform()}, python {platform.python_version()}"
+    )
     print(f"load average at start: {[round(x, 2) for x in os.getloadavg()]}")
     tmp = Path(tempfile.mkdtemp(prefix="long_input_"))
     started = time.perf_counter()
@@ -269,33 +296,62 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "shapes"):
             for shape in SHAPES:
                 print(f"\n{shape}: one interviewee turn of N words")
-                print(f"{'words':>8} {'MB':>6} {'parse':>10} {'ingest':>10} {'passages':>10} {'passages#':>9} "
-                      f"{'words kept':>10} {'peak RSS':>9}")
+                print(
+                    f"{'words':>8} {'MB':>6} {'parse':>10} {'ingest':>10} {'passages':>10} "
+                    f"{'passages#':>9} "
+                    f"{'words kept':>10} {'peak RSS':>9}"
+                )
                 by_n: dict[int, dict[str, Any]] = {}
                 for n in args.sizes:
                     r = run_case(shape, n, tmp, args.timeout)
                     by_n[n] = r
-                    note = f"  {r['error']}" if "error" in r else (f"  {r['passages_error']}" if "passages_error" in r else "")
+                    note = (
+                        f"  {r['error']}"
+                        if "error" in r
+                        else (f"  {r['passages_error']}" if "passages_error" in r else "")
+                    )
                     kept = f"{r['words_kept']:.3f}" if "words_kept" in r else "-"
-                    print(f"{n:>8} {r.get('bytes', 0) / MB:>6.2f} {_fmt(r, 'parse'):>10} {_fmt(r, 'ingest'):>10} "
-                          f"{_fmt(r, 'passages'):>10} {r.get('n_passages', '-'):>9} {kept:>10} {_rss(r):>9}{note}",
-                          flush=True)
+                    print(
+                        f"{n:>8} {r.get('bytes', 0) / MB:>6.2f} {_fmt(r, 'parse'):>10} "
+                        f"{_fmt(r, 'ingest'):>10} "
+                        f"{_fmt(r, 'passages'):>10} {r.get('n_passages', '-'):>9} {kept:>10} "
+                        f"{_rss(r):>9}{note}",
+                        flush=True,
+                    )
                 sizes = sorted(by_n, reverse=True)
                 pairs = list(zip(sizes, sizes[1:]))
                 if pairs:
                     for key in ("parse", "ingest", "passages"):
-                        print(f"  {key:<9} " + "   ".join(f"t({a})/t({b}) = {_ratio(by_n, key, a, b)}" for a, b in pairs))
+                        print(
+                            f"  {key:<9} "
+                            + "   ".join(
+                                f"t({a})/t({b}) = {_ratio(by_n, key, a, b)}" for a, b in pairs
+                            )
+                        )
         if args.only in (None, "hostile"):
             print("\nhostile lines")
-            print(f"{'case':<28} {'length':>8} {'parse':>10} {'ingest':>10} {'passages':>10} {'passages#':>9} "
-                  f"{'peak RSS':>9}")
+            print(
+                f"{'case':<28} {'length':>8} {'parse':>10} {'ingest':>10} {'passages':>10} "
+                f"{'passages#':>9} "
+                f"{'peak RSS':>9}"
+            )
             cases = [("1 MB line without spaces", MB), ("line of colons", args.colons)]
-            cases += [("name + run of spaces", n) for n in args.runs] + [("name + run of tabs", n) for n in args.runs]
+            cases += [("name + run of spaces", n) for n in args.runs] + [
+                ("name + run of tabs", n) for n in args.runs
+            ]
             for case, n in cases:
                 r = run_case(case, n, tmp, args.timeout)
-                note = f"  {r['error']}" if "error" in r else (f"  {r['passages_error']}" if "passages_error" in r else "")
-                print(f"{case:<28} {n:>8} {_fmt(r, 'parse'):>10} {_fmt(r, 'ingest'):>10} {_fmt(r, 'passages'):>10} "
-                      f"{r.get('n_passages', '-'):>9} {_rss(r):>9}{note}", flush=True)
+                note = (
+                    f"  {r['error']}"
+                    if "error" in r
+                    else (f"  {r['passages_error']}" if "passages_error" in r else "")
+                )
+                print(
+                    f"{case:<28} {n:>8} {_fmt(r, 'parse'):>10} {_fmt(r, 'ingest'):>10} "
+                    f"{_fmt(r, 'passages'):>10} "
+                    f"{r.get('n_passages', '-'):>9} {_rss(r):>9}{note}",
+                    flush=True,
+                )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nload average at end: {[round(x, 2) for x in os.getloadavg()]}")

@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .artifacts import (
+from .core.catalog import (
     ASSIGNMENTS,
+    CATALOG,
     HIERARCHY,
     INTERVIEWS,
     MANIFEST,
@@ -40,8 +41,9 @@ from .artifacts import (
     THEME_SECTIONS,
     THEMES,
     TURNS,
+    Artifact,
     ArtifactError,
-    TableSpec,
+    location,
     read_json,
     read_table,
 )
@@ -50,8 +52,6 @@ from .embed import check_made_from, fingerprint_of
 __all__ = ["Results", "load_results", "ArtifactError"]
 
 OUTLIER = -1  # pipeline.themes.OUTLIER; not imported so loading results does not import BERTopic
-THEMES_INFO = "themes.json"  # pipeline.themes.THEMES_INFO
-SEGMENTS_INFO = "segments.json"  # pipeline.segment.SEGMENTS_INFO
 THEME_TABLES = (THEMES, ASSIGNMENTS, THEME_SECTIONS, THEME_INTERVIEWS, HIERARCHY)
 
 
@@ -114,12 +114,17 @@ class Results:
     def available(self) -> dict[str, str]:
         """Each optional table: ``"ok"``, or why it is unavailable (with the command to run)."""
         names = [PASSAGES.name, SEGMENTS.name] + [s.name for s in THEME_TABLES]
-        return {n: "ok" if n in self._tables else str(self._errors.get(n, "not loaded")) for n in names}
+        return {
+            n: "ok" if n in self._tables else str(self._errors.get(n, "not loaded")) for n in names
+        }
 
     def __repr__(self) -> str:
         ok = [n for n, s in self.available.items() if s == "ok"]
-        return (f"Results({str(self.out_dir)!r}: {len(self.interviews)} interviews, {len(self.turns)} turns; "
-                f"tables: {', '.join(ok) or 'ingest only'})")
+        return (
+            f"Results({str(self.out_dir)!r}: {len(self.interviews)} interviews, {len(self.turns)} "
+            "turns; "
+            f"tables: {', '.join(ok) or 'ingest only'})"
+        )
 
     # ------------------------------------------------------------ heavy objects
 
@@ -131,7 +136,7 @@ class Results:
         """
         if self._model is None:
             self.themes  # noqa: B018 - stale or missing themes: fail with the table's message first
-            from .themes import load_model
+            from .themes.model import load_model
 
             self._model = load_model(self.out_dir)
         return self._model
@@ -167,10 +172,13 @@ class Results:
         taken from segments.json, then from whatever sections the assignments use.
         """
         order: list[str] = []
-        info_path = self.out_dir / SEGMENTS_INFO
+        info_path = location("segments_info", self.out_dir)
         if info_path.is_file():
             try:
-                order = [str(s) for s in json.loads(info_path.read_text(encoding="utf-8")).get("sections", [])]
+                order = [
+                    str(s)
+                    for s in json.loads(info_path.read_text(encoding="utf-8")).get("sections", [])
+                ]
             except (json.JSONDecodeError, AttributeError):
                 order = []
         seen: list[str] = []
@@ -191,20 +199,31 @@ class Results:
             themes = themes[themes["theme_id"] != OUTLIER]
         labels = self.theme_labels()
         sections = self.theme_sections
-        top = (sections.sort_values(["theme_id", "n_passages", "section"], ascending=[True, False, True])
-               .drop_duplicates("theme_id").set_index("theme_id"))
+        top = (
+            sections.sort_values(
+                ["theme_id", "n_passages", "section"], ascending=[True, False, True]
+            )
+            .drop_duplicates("theme_id")
+            .set_index("theme_id")
+        )
         size = themes.set_index("theme_id")["size"]
-        out = pd.DataFrame({
-            "theme_id": themes["theme_id"].to_numpy(),
-            "label": themes["theme_id"].map(labels).astype("string").to_numpy(),
-            "size": themes["size"].to_numpy(),
-            "n_interviews": themes["n_interviews"].to_numpy(),
-            "share_of_interviews": themes["share_of_interviews"].to_numpy(),
-            "keywords": themes["keywords"].map(lambda k: ", ".join(k.split("; ")[:8]) if isinstance(k, str) else "")
-            .astype("string").to_numpy(),
-        })
+        out = pd.DataFrame(
+            {
+                "theme_id": themes["theme_id"].to_numpy(),
+                "label": themes["theme_id"].map(labels).astype("string").to_numpy(),
+                "size": themes["size"].to_numpy(),
+                "n_interviews": themes["n_interviews"].to_numpy(),
+                "share_of_interviews": themes["share_of_interviews"].to_numpy(),
+                "keywords": themes["keywords"]
+                .map(lambda k: ", ".join(k.split("; ")[:8]) if isinstance(k, str) else "")
+                .astype("string")
+                .to_numpy(),
+            }
+        )
         out["top_section"] = out["theme_id"].map(top["section"]).astype("string")
-        share = out["theme_id"].map(top["n_passages"]).astype("Float64") / out["theme_id"].map(size).astype("Float64")
+        share = out["theme_id"].map(top["n_passages"]).astype("Float64") / out["theme_id"].map(
+            size
+        ).astype("Float64")
         out["top_section_share"] = share.round(3)
         return out.sort_values(["size", "theme_id"], ascending=[False, True]).reset_index(drop=True)
 
@@ -221,8 +240,11 @@ class Results:
         out = passages.merge(assignments, on="passage_id", how="left", validate="one_to_one")
         out["theme"] = out["theme_id"].map(self.theme_labels()).astype("string")
         if SEGMENTS.name in self._tables:
-            by_passage = (self.segments.dropna(subset=["passage_id"])
-                          .drop_duplicates("passage_id").set_index("passage_id")["section"])
+            by_passage = (
+                self.segments.dropna(subset=["passage_id"])
+                .drop_duplicates("passage_id")
+                .set_index("passage_id")["section"]
+            )
             out["section"] = out["section"].fillna(out["passage_id"].map(by_passage))
         out["section"] = out["section"].astype("string")
         if themed_only:
@@ -254,9 +276,14 @@ class Results:
             raise KeyError(f"no theme matches {theme!r}; themes: {'; '.join(labels.values())}")
         return partial
 
-    def search(self, keyword: str | None = None, theme: int | str | list | None = None,
-               section: str | None = None, interview: str | None = None,
-               include_questions: bool = False) -> pd.DataFrame:
+    def search(
+        self,
+        keyword: str | None = None,
+        theme: int | str | list | None = None,
+        section: str | None = None,
+        interview: str | None = None,
+        include_questions: bool = False,
+    ) -> pd.DataFrame:
         """Passages matching every filter given, with where each quote comes from.
 
         - ``keyword``: case-insensitive substring of the original wording (``text``),
@@ -274,7 +301,9 @@ class Results:
         if not include_questions:
             mask &= df["role"] != "interviewer"
         if keyword:
-            mask &= df["text"].str.contains(re.escape(str(keyword)), case=False, regex=True, na=False)
+            mask &= df["text"].str.contains(
+                re.escape(str(keyword)), case=False, regex=True, na=False
+            )
         if theme is not None:
             mask &= df["theme_id"].isin(self._theme_ids(theme))
         if section:
@@ -286,8 +315,20 @@ class Results:
             hits = hits.sort_values(["probability", "passage_id"], ascending=[False, True])
         else:
             hits = hits.sort_values(["interview_id", "turn_index", "passage_index"])
-        columns = ["passage_id", "interview_id", "source_file", "source_line", "source_page", "speaker", "role",
-                   "text", "theme_id", "theme", "section", "probability"]
+        columns = [
+            "passage_id",
+            "interview_id",
+            "source_file",
+            "source_line",
+            "source_page",
+            "speaker",
+            "role",
+            "text",
+            "theme_id",
+            "theme",
+            "section",
+            "probability",
+        ]
         return hits[columns].reset_index(drop=True)
 
     def in_context(self, passage_id: str, window: int = 2) -> pd.DataFrame:
@@ -305,13 +346,19 @@ class Results:
         turn_index = int(row["turn_index"].iloc[0])
         turns = self.turns[self.turns["interview_id"] == interview_id]
         lo, hi = turn_index - int(window), turn_index + int(window)
-        near = turns[(turns["turn_index"] >= lo) & (turns["turn_index"] <= hi)].sort_values("turn_index")
-        out = near[["interview_id", "turn_index", "speaker", "role", "text", "source_file", "source_line"]].copy()
+        near = turns[(turns["turn_index"] >= lo) & (turns["turn_index"] <= hi)].sort_values(
+            "turn_index"
+        )
+        out = near[
+            ["interview_id", "turn_index", "speaker", "role", "text", "source_file", "source_line"]
+        ].copy()
         out["is_passage"] = out["turn_index"] == turn_index
         if SEGMENTS.name in self._tables:
             seg = self.segments
             seg = seg[(seg["unit"] == "turn") & (seg["interview_id"] == interview_id)]
-            out["section"] = out["turn_index"].map(seg.set_index("turn_index")["section"]).astype("string")
+            out["section"] = (
+                out["turn_index"].map(seg.set_index("turn_index")["section"]).astype("string")
+            )
         return out.reset_index(drop=True)
 
     # ---------------------------------------------------------------- matrices
@@ -326,8 +373,12 @@ class Results:
         ts = self.theme_sections
         if not include_outliers:
             ts = ts[ts["theme_id"] != OUTLIER]
-        m = ts.pivot_table(index="theme_id", columns="section", values="n_passages", aggfunc="sum", fill_value=0)
-        order = [s for s in self.sections() if s in m.columns] + [s for s in m.columns if s not in self.sections()]
+        m = ts.pivot_table(
+            index="theme_id", columns="section", values="n_passages", aggfunc="sum", fill_value=0
+        )
+        order = [s for s in self.sections() if s in m.columns] + [
+            s for s in m.columns if s not in self.sections()
+        ]
         m = m.reindex(columns=order).fillna(0).astype(int)
         m.index = [self.theme_labels()[int(t)] for t in m.index]
         m.index.name = "theme"
@@ -344,15 +395,25 @@ class Results:
         passages = self.passages_with_themes()
         vectors = self.embeddings()
         if len(vectors) != len(passages):
-            raise ArtifactError(f"{self.out_dir}: embeddings do not match passages: run `insights embed` again")
+            raise ArtifactError(
+                f"{self.out_dir}: embeddings do not match passages: run `insights embed` again"
+            )
         themed = passages["theme_id"].notna().to_numpy()
-        frame = passages.loc[themed, ["passage_id", "interview_id", "theme_id", "theme", "section", "text"]]
+        frame = passages.loc[
+            themed, ["passage_id", "interview_id", "theme_id", "theme", "section", "text"]
+        ]
         x = np.asarray(vectors[themed], dtype=np.float32)
         if method == "umap" and len(x) >= 20:
             from umap import UMAP
 
-            coords = UMAP(n_components=2, n_neighbors=min(15, len(x) - 1), min_dist=0.1, metric="cosine",
-                          random_state=seed, n_jobs=1).fit_transform(x)
+            coords = UMAP(
+                n_components=2,
+                n_neighbors=min(15, len(x) - 1),
+                min_dist=0.1,
+                metric="cosine",
+                random_state=seed,
+                n_jobs=1,
+            ).fit_transform(x)
         elif method in ("umap", "pca"):
             from sklearn.decomposition import PCA
 
@@ -373,24 +434,29 @@ class Results:
         distinct value per interview, like a name, does not).
         """
         fixed = set(INTERVIEWS.columns) - {"folder"}
-        names = ["folder"] + [c for c in self.interviews.columns if c not in fixed and c != "folder"]
+        names = ["folder"] + [
+            c for c in self.interviews.columns if c not in fixed and c != "folder"
+        ]
         rows = []
         for name in names:
             col = self.interviews[name]
             values = col.dropna().astype(str)
             counts = values.value_counts()
-            rows.append({
-                "field": name,
-                "n_values": int(counts.size),
-                "n_missing": int(col.isna().sum()),
-                "largest_group": int(counts.iloc[0]) if counts.size else 0,
-                "values": ", ".join(counts.index[:5]) + (", ..." if counts.size > 5 else ""),
-            })
+            rows.append(
+                {
+                    "field": name,
+                    "n_values": int(counts.size),
+                    "n_missing": int(col.isna().sum()),
+                    "largest_group": int(counts.iloc[0]) if counts.size else 0,
+                    "values": ", ".join(counts.index[:5]) + (", ..." if counts.size > 5 else ""),
+                }
+            )
         return pd.DataFrame(rows)
 
 
-def _read_optional(specs: tuple[TableSpec, ...], out_dir: Path, tables: dict, errors: dict,
-                   fresh_check=None) -> None:
+def _read_optional(
+    specs: tuple[Artifact, ...], out_dir: Path, tables: dict, errors: dict, fresh_check=None
+) -> None:
     """Read a stage's tables together; on any failure hold all of them back.
 
     A stage's tables are only meaningful together (assignments without their
@@ -418,7 +484,9 @@ def load_results(path: str | Path = "data/processed") -> Results:
     """
     out_dir = Path(path).expanduser()
     if not out_dir.is_dir():
-        raise ArtifactError(f"{out_dir} is not a folder: run `insights ingest RAW_DIR --out {out_dir}` first")
+        raise ArtifactError(
+            f"{out_dir} is not a folder: run `insights ingest RAW_DIR --out {out_dir}` first"
+        )
     turns = read_table(TURNS, out_dir)
     interviews = read_table(INTERVIEWS, out_dir)
     manifest = read_json(out_dir / MANIFEST, TURNS.made_by)
@@ -427,13 +495,34 @@ def load_results(path: str | Path = "data/processed") -> Results:
     _read_optional((PASSAGES,), out_dir, tables, errors)
     if PASSAGES.name in tables:
         fingerprint = fingerprint_of(tables[PASSAGES.name])
-        _read_optional((SEGMENTS,), out_dir, tables, errors,
-                       lambda: check_made_from(out_dir, SEGMENTS_INFO, SEGMENTS.made_by, fingerprint))
-        _read_optional(THEME_TABLES, out_dir, tables, errors,
-                       lambda: check_made_from(out_dir, THEMES_INFO, THEMES.made_by, fingerprint))
+        _read_optional(
+            (SEGMENTS,),
+            out_dir,
+            tables,
+            errors,
+            lambda: check_made_from(
+                out_dir, CATALOG["segments_info"].path, SEGMENTS.made_by, fingerprint
+            ),
+        )
+        _read_optional(
+            THEME_TABLES,
+            out_dir,
+            tables,
+            errors,
+            lambda: check_made_from(
+                out_dir, CATALOG["themes_info"].path, THEMES.made_by, fingerprint
+            ),
+        )
     else:
         for spec in (SEGMENTS, *THEME_TABLES):
             errors[spec.name] = ArtifactError(
-                f"{spec.path(out_dir)} needs passages, and {errors[PASSAGES.name]}")
-    return Results(out_dir=out_dir, turns=turns, interviews=interviews, manifest=manifest,
-                   _tables=tables, _errors=errors)
+                f"{spec.location(out_dir)} needs passages, and {errors[PASSAGES.name]}"
+            )
+    return Results(
+        out_dir=out_dir,
+        turns=turns,
+        interviews=interviews,
+        manifest=manifest,
+        _tables=tables,
+        _errors=errors,
+    )

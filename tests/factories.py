@@ -94,7 +94,9 @@ def make_shapes_pdf(path: Path) -> Path:
 
 def make_zip(path: Path, members: dict[str, bytes], compresslevel: int = 9) -> Path:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zf:
+    with zipfile.ZipFile(
+        buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel
+    ) as zf:
         for name, data in members.items():
             zf.writestr(name, data)
     return write_bytes(path, buf.getvalue())

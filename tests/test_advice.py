@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from pipeline import nlp
+from pipeline.core import nlp
 from pipeline.report.advice import advice_features, advice_points, is_imperative, strip_lead
 
 
@@ -13,23 +13,39 @@ def parse():
     return lambda text: next(lang(text).sents)
 
 
-@pytest.mark.parametrize("text", [
-    "Pick a niche.", "One, pick a niche.", "Second, do good work and let the referrals come.",
-    "Don't feel like a failure if you go back to a full-time job.", "Um, and do good work for the first client.",
-    "Find partners who can build the front end.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pick a niche.",
+        "One, pick a niche.",
+        "Second, do good work and let the referrals come.",
+        "Don't feel like a failure if you go back to a full-time job.",
+        "Um, and do good work for the first client.",
+        "Find partners who can build the front end.",
+    ],
+)
+@pytest.mark.slow
 def test_imperatives(parse, text):
     assert is_imperative(parse(text))
 
 
-@pytest.mark.parametrize("text", [
-    "I picked a niche early.", "Did not plan to freelance.", "Send me the article when it's out.",
-    "Let's do it.", "Doesn't rule out going back.", "Might do a bit of mentoring on the side.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I picked a niche early.",
+        "Did not plan to freelance.",
+        "Send me the article when it's out.",
+        "Let's do it.",
+        "Doesn't rule out going back.",
+        "Might do a bit of mentoring on the side.",
+    ],
+)
+@pytest.mark.slow
 def test_not_imperatives(parse, text):
     assert not is_imperative(parse(text))
 
 
+@pytest.mark.slow
 def test_advice_phrases_and_preambles(parse):
     assert advice_features(parse("I'd recommend writing a blog."))["advice_cue"]
     assert advice_features(parse("The key is to answer fast."))["advice_cue"]
@@ -42,14 +58,30 @@ def test_strip_lead_keeps_the_advice():
 
 
 def _rows(*sentences, advice_answer=True):
-    return pd.DataFrame([{
-        "interview_id": "a", "turn_index": 1, "passage_id": f"a#1.{i}", "section": "future", "text": text,
-        "advice_answer": advice_answer, **flags,
-    } for i, (text, flags) in enumerate(sentences)])
+    return pd.DataFrame(
+        [
+            {
+                "interview_id": "a",
+                "turn_index": 1,
+                "passage_id": f"a#1.{i}",
+                "section": "future",
+                "text": text,
+                "advice_answer": advice_answer,
+                **flags,
+            }
+            for i, (text, flags) in enumerate(sentences)
+        ]
+    )
 
 
 def test_points_take_their_explanation_and_split_at_the_next_advice():
-    base = {"imperative": False, "advice_cue": False, "enumerated": False, "preamble": False, "n_content": 4}
+    base = {
+        "imperative": False,
+        "advice_cue": False,
+        "enumerated": False,
+        "preamble": False,
+        "n_content": 4,
+    }
     table = _rows(
         ("Three things.", {**base, "preamble": True, "n_content": 1}),
         ("First, pick a niche.", {**base, "imperative": True, "enumerated": True}),
@@ -59,5 +91,7 @@ def test_points_take_their_explanation_and_split_at_the_next_advice():
     )
     points = advice_points(table)
     assert [p.text(table) for p in points] == [
-        "First, pick a niche. People want the specialist.", "Second, find partners. Like, build a team."]
+        "First, pick a niche. People want the specialist.",
+        "Second, find partners. Like, build a team.",
+    ]
     assert [p.score for p in points] == pytest.approx([0.9, 0.9])

@@ -3,14 +3,24 @@
 import pandas as pd
 import pytest
 
-from pipeline import artifacts
-from pipeline.artifacts import TURNS, ArtifactError, read_table, write_table
+from pipeline.core import catalog as artifacts
+from pipeline.core.catalog import TURNS, ArtifactError, read_table, write_table
 
 
 def minimal_turns():
     row = {c: None for c in TURNS.columns}
-    row.update(interview_id="a", turn_index=0, speaker="Maria", role="interviewee", text="Hi", clean_text="Hi",
-               is_backchannel=False, source_file="a.txt", language="en", in_main_language=True)
+    row.update(
+        interview_id="a",
+        turn_index=0,
+        speaker="Maria",
+        role="interviewee",
+        text="Hi",
+        clean_text="Hi",
+        is_backchannel=False,
+        source_file="a.txt",
+        language="en",
+        in_main_language=True,
+    )
     return pd.DataFrame([row])
 
 
@@ -23,7 +33,9 @@ def test_roundtrip_keeps_types(tmp_path):
 
 
 def test_missing_artifact_names_the_command(tmp_path):
-    with pytest.raises(ArtifactError, match=r"turns.parquet is missing: run `insights ingest RAW_DIR` first"):
+    with pytest.raises(
+        ArtifactError, match=r"turns.parquet is missing: run `insights ingest RAW_DIR` first"
+    ):
         read_table(TURNS, tmp_path)
 
 

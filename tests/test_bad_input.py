@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from factories import (
     by_path,
     make_docx,
@@ -24,7 +23,8 @@ from factories import (
     write_bytes,
     write_text,
 )
-from pipeline.config import Config
+
+from pipeline.core.config import Config
 from pipeline.ingest import NothingIngested, run
 
 MAX_FILE_MB = 0.5
@@ -75,8 +75,11 @@ Sam: And what is the most difficult part?
 
 DOCX_PARAGRAPHS = [
     (None, "Sam: Why did your company move its servers to the cloud?"),
-    (None, "Kofi: Our hardware was ten years old and the only person who understood it had just retired. "
-           "Moving was cheaper than hiring a replacement."),
+    (
+        None,
+        "Kofi: Our hardware was ten years old and the only person who understood it had just retired. "
+        "Moving was cheaper than hiring a replacement.",
+    ),
     (None, "Sam: What surprised you after the move?"),
     (None, "Kofi: The monthly bill. Nobody had estimated the cost of storing years of backups."),
 ]
@@ -85,7 +88,8 @@ PDF_LINES = [
     "Sam: What made you start a repair cafe in your town?",
     "Ines: I hated watching neighbours throw away toasters that only needed a new fuse.",
     "Sam: How many people come to each session?",
-    "Ines: About thirty on a good Saturday, and most of them leave with something that works again.",
+    "Ines: About thirty on a good Saturday, and most of them leave with something that works "
+    "again.",
 ]
 
 # path -> (status, key phrase of the reason)
@@ -160,7 +164,7 @@ def mixed(tmp_path_factory):
     raw = build_bad_folder(tmp_path_factory.mktemp("raw"))
     before = tree_snapshot(raw)
     out = tmp_path_factory.mktemp("out")
-    result = run(raw, out, small_limit_config())
+    result = run(out, small_limit_config(), raw_dir=raw)
     return raw, before, result
 
 
@@ -169,7 +173,9 @@ def insights(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "pipeline"]
     env = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1"}
     # cwd is a scratch folder so no ./insights.yaml is picked up
-    return subprocess.run(cmd + list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        cmd + list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def flat(text: str) -> str:
@@ -216,7 +222,9 @@ def test_every_good_file_is_ingested(mixed):
     assert counts["files"] == len(BAD) + len(GOOD) + 1
     assert counts["ingested"] == len(GOOD)
     assert counts["failed"] == sum(1 for s, _ in BAD.values() if s == "failed")
-    assert counts["skipped"] == sum(1 for s, _ in BAD.values() if s == "skipped") + 1  # + the duplicate
+    assert (
+        counts["skipped"] == sum(1 for s, _ in BAD.values() if s == "skipped") + 1
+    )  # + the duplicate
 
 
 def test_duplicate_is_skipped_naming_the_other(mixed):
@@ -235,7 +243,9 @@ def test_cp1252_file_is_decoded_with_a_warning(mixed):
     raw, before, result = mixed
     entry = by_path(result.manifest)["cp1252.txt"]
     assert entry["encoding"] == "cp1252"
-    assert any("not valid UTF-8" in w and "cp1252" in w for w in entry["warnings"]), entry["warnings"]
+    assert any("not valid UTF-8" in w and "cp1252" in w for w in entry["warnings"]), entry[
+        "warnings"
+    ]
     text = "\n".join(result.turns[result.turns.interview_id == "cp1252"].text)
     assert "new café near the office" in text
     assert "I loved it – the owner calls it a “quoted” menu" in text
@@ -275,10 +285,19 @@ def test_raw_folder_is_unchanged(mixed):
     assert not any(p.is_relative_to(raw) for p in result.written)
 
 
+@pytest.mark.slow
 def test_cli_exits_0_on_the_mixed_folder(mixed, tmp_path):
     raw, before, result = mixed
     out = tmp_path / "out"
-    proc = insights("ingest", str(raw), "--out", str(out), "--set", f"ingest.max_file_mb={MAX_FILE_MB}", cwd=tmp_path)
+    proc = insights(
+        "ingest",
+        str(raw),
+        "--out",
+        str(out),
+        "--set",
+        f"ingest.max_file_mb={MAX_FILE_MB}",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     for name in ("turns.parquet", "interviews.parquet", "manifest.json", "config.json"):
         assert (out / name).is_file(), name
@@ -291,14 +310,14 @@ def test_nothing_ingested_leaves_previous_outputs(tmp_path):
     good = tmp_path / "good"
     write_text(good / "interview-a.txt", GOOD_TXT)
     out = tmp_path / "out"
-    run(good, out, Config())
+    run(out, Config(), raw_dir=good)
     previous = tree_snapshot(out)
     assert "turns.parquet" in previous
 
     bad = build_bad_folder(tmp_path / "bad", only_bad=True)
     raw_before = tree_snapshot(bad)
     with pytest.raises(NothingIngested) as excinfo:
-        run(bad, out, Config())
+        run(out, Config(), raw_dir=bad)
     message = str(excinfo.value)
     for path in ("empty.txt", "junk-nul.txt", "notes.xyz", "random-bytes.docx", "scan.pdf"):
         assert path in message, path
@@ -307,11 +326,12 @@ def test_nothing_ingested_leaves_previous_outputs(tmp_path):
     assert tree_snapshot(bad) == raw_before
 
 
+@pytest.mark.slow
 def test_cli_exits_1_when_nothing_ingested_and_keeps_previous_outputs(tmp_path):
     good = tmp_path / "good"
     write_text(good / "interview-a.txt", GOOD_TXT)
     out = tmp_path / "out"
-    run(good, out, Config())
+    run(out, Config(), raw_dir=good)
     previous = tree_snapshot(out)
     turns_bytes = (out / "turns.parquet").read_bytes()
 
@@ -325,8 +345,20 @@ def test_cli_exits_1_when_nothing_ingested_and_keeps_previous_outputs(tmp_path):
     stderr = flat(proc.stderr)
     assert "nothing could be ingested" in stderr
     log = (out / "run.log").read_text(encoding="utf-8")
-    assert "nothing could be ingested" in log and "corrupt.pdf" in log and "stopped: exit status 1" in log
-    message = stderr[stderr.index("nothing could be ingested"):]
-    for path in ("empty.txt", "junk-nul.txt", "junk-no-nul.txt", "notes.xyz", "random-bytes.docx",
-                 "plain-zip.docx", "corrupt.pdf", "scan.pdf"):
+    assert (
+        "nothing could be ingested" in log
+        and "corrupt.pdf" in log
+        and "stopped: exit status 1" in log
+    )
+    message = stderr[stderr.index("nothing could be ingested") :]
+    for path in (
+        "empty.txt",
+        "junk-nul.txt",
+        "junk-no-nul.txt",
+        "notes.xyz",
+        "random-bytes.docx",
+        "plain-zip.docx",
+        "corrupt.pdf",
+        "scan.pdf",
+    ):
         assert path in message, path

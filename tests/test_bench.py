@@ -1,9 +1,10 @@
-"""The benchmark is not run by the tests (it takes minutes), but its stage order must stay runnable."""
+"""The benchmark is not run by the tests (it takes minutes); its stage order must stay runnable."""
 
 import importlib.util
 
 from conftest import ROOT
-from pipeline import lineage
+
+from pipeline.core import lineage
 
 
 def _benchmark():

@@ -1,13 +1,13 @@
-"""The `insights` command line as a user runs it."""
+"""The `insights` command line as a user runs it (in process, but for the console script)."""
 
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT
 
 COMMANDS = ["ingest", "embed", "themes", "evaluate", "report", "run", "config", "version"]
@@ -27,10 +27,26 @@ def test_top_level_help_lists_commands(cli):
         assert command in proc.stdout
 
 
+def test_version_goes_to_stdout(cli):
+    proc = cli("version")
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == "0.1.0" and proc.stderr == ""
+
+
+@pytest.mark.slow
 def test_console_script_is_installed():
-    exe = shutil.which("insights", path=str(Path(__import__("sys").executable).parent))
+    exe = shutil.which("insights", path=str(Path(sys.executable).parent))
     assert exe, "the `insights` console script is not installed in this environment"
-    assert subprocess.run([exe, "version"], capture_output=True, text=True).stdout.strip() == "0.1.0"
+    proc = subprocess.run([exe, "version"], capture_output=True, text=True)
+    assert proc.stdout.strip() == "0.1.0"
+
+
+@pytest.mark.slow
+def test_python_dash_m_pipeline_works():
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "--help"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert proc.returncode == 0 and "ingest" in proc.stdout
 
 
 def _raw(tmp_path):
@@ -49,11 +65,13 @@ def test_ingest_writes_outputs_and_effective_config(cli, tmp_path):
     raw, out = _raw(tmp_path), tmp_path / "out"
     proc = cli("ingest", raw, "--out", out, "--set", "ingest.max_file_mb=3")
     assert proc.returncode == 0, proc.stderr
-    assert {p.name for p in out.iterdir()} >= {"turns.parquet", "interviews.parquet", "manifest.json", "config.json"}
+    written = {p.name for p in out.iterdir()}
+    assert written >= {"turns.parquet", "interviews.parquet", "manifest.json", "config.json"}
     assert json.loads((out / "config.json").read_text())["ingest"]["max_file_mb"] == 3
     turns = pd.read_parquet(out / "turns.parquet")
     assert turns["role"].tolist() == ["interviewer", "interviewee", "interviewer", "interviewee"]
     assert "wrote" in proc.stderr and "turns.parquet" in proc.stderr
+    assert proc.stdout == ""  # messages go to stderr
 
 
 def test_quiet_prints_nothing_and_verbose_more(cli, tmp_path):
@@ -68,7 +86,8 @@ def test_config_file_option_and_config_command(cli, tmp_path):
     cfg = tmp_path / "my.yaml"
     cfg.write_text("ingest:\n  interviewer_names: [Maria]\n")
     shown = json.loads(cli("config", "--config", cfg, "--set", "ingest.max_file_mb=9").stdout)
-    assert shown["ingest"]["interviewer_names"] == ["Maria"] and shown["ingest"]["max_file_mb"] == 9
+    assert shown["ingest"]["interviewer_names"] == ["Maria"]
+    assert shown["ingest"]["max_file_mb"] == 9
     out = tmp_path / "out"
     assert cli("ingest", _raw(tmp_path), "--out", out, "--config", cfg).returncode == 0
     roles = pd.read_parquet(out / "turns.parquet")["role"].tolist()
@@ -86,8 +105,3 @@ def test_missing_raw_folder(cli, tmp_path):
     proc = cli("ingest", tmp_path / "nowhere", "--out", tmp_path / "out")
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
-
-
-def test_python_dash_m_pipeline_works():
-    proc = subprocess.run([__import__("sys").executable, "-m", "pipeline", "--help"], capture_output=True, text=True, cwd=ROOT)
-    assert proc.returncode == 0 and "ingest" in proc.stdout

@@ -1,17 +1,17 @@
-"""Cohort comparison: statistics against known values, folder and unknown cohorts, small-n warnings."""
+"""Cohort comparison: statistics against known values, folder and unknown cohorts, small n."""
 
 import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SAMPLE_RAW
 from scipy.stats import fisher_exact
 
-from conftest import SAMPLE_RAW
 from pipeline import compare, embed, passages, segment, themes
-from pipeline.artifacts import INTERVIEWS, ArtifactError, read_table, write_table
+from pipeline.core.catalog import INTERVIEWS, ArtifactError, read_table, write_table
+from pipeline.core.config import Config
 from pipeline.ingest import run as ingest
-from pipeline.config import Config
 
 
 def test_fisher_exact_against_a_known_table():
@@ -48,11 +48,14 @@ def test_benjamini_hochberg_by_hand():
     assert q == pytest.approx([0.04, 0.04, 0.5, 0.04])
 
 
-def test_folder_cohorts_on_the_sample(sample_out):
-    c = compare.compare_cohorts(sample_out, "folder", Config())
+@pytest.mark.slow
+def test_folder_cohorts_on_the_sample(themed):
+    c = compare.compare_folder(themed, "folder", Config())
     assert set(c.cohorts.cohort) == {"round-1", "round-2"}
     assert (c.tests.test.isin(["Fisher's exact", "none (no variation)"])).all()
-    assert c.tests.q_value.between(0, 1).all() and (c.tests.q_value >= c.tests.p_value - 1e-12).all()
+    assert (
+        c.tests.q_value.between(0, 1).all() and (c.tests.q_value >= c.tests.p_value - 1e-12).all()
+    )
     shares = c.themes.groupby("theme_id").share.apply(list)
     assert len(shares) == len(c.tests)
     assert set(c.sections.section) <= {"past", "present", "future"}
@@ -60,53 +63,61 @@ def test_folder_cohorts_on_the_sample(sample_out):
     assert not c.quotes.empty and set(c.quotes.cohort) == {"round-1", "round-2"}
 
 
-def test_small_cohorts_get_an_exploratory_warning(sample_out):
-    c = compare.compare_cohorts(sample_out, "operating_mode", Config())
+@pytest.mark.slow
+def test_small_cohorts_get_an_exploratory_warning(themed):
+    c = compare.compare_folder(themed, "operating_mode", Config())
     assert c.cohorts.exploratory.all()
     assert any("exploratory, n = 1" in w for w in c.warnings)
     assert c.tests.exploratory.all()
 
 
-def test_missing_values_form_an_unknown_cohort(sample_out, tmp_path):
-    out = tmp_path / "out"
-    shutil.copytree(sample_out, out)
+@pytest.mark.slow
+def test_missing_values_form_an_unknown_cohort(themed_copy):
+    out = themed_copy
     interviews = read_table(INTERVIEWS, out)
-    interviews.loc[interviews.interview_id.isin(["call-01-maria", "call-02-dev"]), "background_group"] = None
+    interviews.loc[
+        interviews.interview_id.isin(["call-01-maria", "call-02-dev"]), "background_group"
+    ] = None
     write_table(interviews, INTERVIEWS, out)
-    c = compare.compare_cohorts(out, "background_group", Config())
+    c = compare.compare_folder(out, "background_group", Config())
     unknown = c.cohorts.set_index("cohort").loc["unknown"]
     assert unknown.n_interviews == 2
     assert any("no 'background_group'" in w and "call-01-maria" in w for w in c.warnings)
 
 
-def test_unknown_field_lists_the_available_ones(sample_out):
+@pytest.mark.slow
+def test_unknown_field_lists_the_available_ones(themed):
     with pytest.raises(compare.CohortError, match="available:.*background_group"):
-        compare.compare_cohorts(sample_out, "nonexistent", Config())
+        compare.compare_folder(themed, "nonexistent", Config())
 
 
-def test_a_hand_edited_table_is_refused(sample_out, tmp_path):
-    out = tmp_path / "out"
-    shutil.copytree(sample_out, out)
+@pytest.mark.slow
+def test_a_hand_edited_table_is_refused(themed_copy):
+    out = themed_copy
     interviews = read_table(INTERVIEWS, out)
     interviews["cohort_label"] = "x"
     write_table(interviews, INTERVIEWS, out)
-    with pytest.raises(ArtifactError, match="interviews.parquet is not what `insights ingest RAW_DIR` last wrote"):
-        compare.run(out, "cohort_label", Config())
+    with pytest.raises(
+        ArtifactError, match="interviews.parquet is not what `insights ingest RAW_DIR` last wrote"
+    ):
+        compare.run(out, Config(), field="cohort_label")
 
 
-def test_outputs_are_written_and_escaped(sample_out, tmp_path):
-    # A new metadata field the way a user adds one: metadata.csv, then the stages again (vectors from the cache).
+@pytest.mark.slow
+def test_outputs_are_written_and_escaped(themed, tmp_path):
+    # A new metadata field the way a user adds one: metadata.csv, then the stages again
+    # (vectors from the cache).
     raw, out = tmp_path / "raw", tmp_path / "out"
     shutil.copytree(SAMPLE_RAW, raw)
     meta = pd.read_csv(raw / "metadata.csv")
     meta["cohort_label"] = np.where(meta.index % 2 == 0, "<script>alert(1)</script>", "plain")
     meta.to_csv(raw / "metadata.csv", index=False)
-    shutil.copytree(sample_out / "cache", out / "cache")
+    shutil.copytree(themed / "cache", out / "cache")
     cfg = Config()
-    ingest(raw, out, cfg)
+    ingest(out, cfg, raw_dir=raw)
     for stage in (passages, embed, segment, themes):
         stage.run(out, cfg)
-    comparison, written = compare.run(out, "cohort_label", cfg)
+    comparison, written = compare.run(out, cfg, field="cohort_label")
     names = {p.name for p in written}
     assert names == {"cohort_label.html", "cohort_label.md", "cohort_label.csv", "cohort_label.png"}
     page = (out / "compare" / "cohort_label.html").read_text()

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from pipeline.config import Config, ConfigError, load_config
+from pipeline.core.config import Config, ConfigError, load_config
 
 
 def test_defaults():
@@ -44,8 +44,18 @@ def test_bad_config_files_name_the_problem(tmp_path, text, message):
         load_config(path)
 
 
-@pytest.mark.parametrize("override, message", [("nokey", "expected KEY=VALUE"), ("ingest.bogus=1", "unknown setting"), ("ingest.max_file_mb=abc", "valid number"),
-                                                ("themes.keyword_candidates=20", r"keyword_candidates \(20\) must be at least 4 x top_n_words")])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("nokey", "expected KEY=VALUE"),
+        ("ingest.bogus=1", "unknown setting"),
+        ("ingest.max_file_mb=abc", "valid number"),
+        (
+            "themes.keyword_candidates=20",
+            r"keyword_candidates \(20\) must be at least 4 x top_n_words",
+        ),
+    ],
+)
 def test_bad_overrides(override, message):
     with pytest.raises(ConfigError, match=message):
         load_config(overrides=[override])

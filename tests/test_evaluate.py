@@ -4,10 +4,10 @@ import math
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT
-from pipeline.config import Config
-from pipeline.evaluate import (
+
+from pipeline.core.config import Config
+from pipeline.evaluate.themes import (
     agreement,
     best_match_f1,
     content_npmi,
@@ -31,16 +31,22 @@ def test_npmi_by_hand():
     expected_ab = math.log(0.5 / 0.375) / -math.log(0.5)
     assert npmi_coherence([["a", "b"]], docs) == pytest.approx(expected_ab)
     assert npmi_coherence([["a", "c"]], docs) == -1.0  # never together
-    assert npmi_coherence([["a b", "c"]], docs) == pytest.approx((expected_ab - 1 - 1) / 3)  # bigrams split
+    assert npmi_coherence([["a b", "c"]], docs) == pytest.approx(
+        (expected_ab - 1 - 1) / 3
+    )  # bigrams split
 
 
 def test_content_npmi_scores_every_system_on_one_reference():
-    passages = pd.DataFrame({
-        "clean_text": ["the rate and the raise", "the rates rose", "and the clients"],
-        "words": ["the rate and the raise", "the rates rose", "and the clients"],
-        "lemmas": ["the rate and the raise", "the rate rise", "and the client"],
-    })
-    expected = math.log((1 / 3) / (2 / 3 * 1 / 3)) / -math.log(1 / 3)  # "rate" in 2 passages, "raise" in 1, both in 1
+    passages = pd.DataFrame(
+        {
+            "clean_text": ["the rate and the raise", "the rates rose", "and the clients"],
+            "words": ["the rate and the raise", "the rates rose", "and the clients"],
+            "lemmas": ["the rate and the raise", "the rate rise", "and the client"],
+        }
+    )
+    expected = math.log((1 / 3) / (2 / 3 * 1 / 3)) / -math.log(
+        1 / 3
+    )  # "rate" in 2 passages, "raise" in 1, both in 1
     # Stop words are skipped (not scored as co-occurring everywhere) and word forms share a lemma.
     assert content_npmi([["the", "and", "rate", "raise"]], passages) == pytest.approx(expected)
     assert content_npmi([["rates", "raise"]], passages) == pytest.approx(expected)
@@ -56,14 +62,28 @@ def test_best_match_f1_and_agreement_by_hand():
 
 
 def test_excerpts_are_found_despite_filler_and_whitespace():
-    passages = pd.DataFrame({
-        "passage_id": ["a#1.0", "a#1.1", "b#2.0"],
-        "interview_id": ["a", "a", "b"],
-        "text": ["Um, so I, I, I started on Upwork,  you know, with tiny jobs.", "Then referrals took over.",
-                 "I started on Upwork with tiny jobs."],
-    })
-    gold = pd.DataFrame({"interview": ["a", "a", "a"], "code": ["start", "refer", "none"],
-                         "text": ["I started on Upwork with tiny jobs.", "then  referrals took over", "completely unrelated words here"]})
+    passages = pd.DataFrame(
+        {
+            "passage_id": ["a#1.0", "a#1.1", "b#2.0"],
+            "interview_id": ["a", "a", "b"],
+            "text": [
+                "Um, so I, I, I started on Upwork,  you know, with tiny jobs.",
+                "Then referrals took over.",
+                "I started on Upwork with tiny jobs.",
+            ],
+        }
+    )
+    gold = pd.DataFrame(
+        {
+            "interview": ["a", "a", "a"],
+            "code": ["start", "refer", "none"],
+            "text": [
+                "I started on Upwork with tiny jobs.",
+                "then  referrals took over",
+                "completely unrelated words here",
+            ],
+        }
+    )
     match = locate_excerpts(gold, passages)
     assert match.rows.passage_id.tolist()[:2] == ["a#1.0", "a#1.1"]
     assert len(match.not_found) == 1
@@ -76,12 +96,17 @@ def test_gold_file_needs_its_columns(tmp_path):
         read_gold_codes(bad)
 
 
-def test_sample_themes_beat_vanilla_bertopic_against_the_human_coding(sample_out):
-    result = evaluate_themes(sample_out, Config(), ROOT / "data" / "gold" / "codes.csv")
-    ours, vanilla = result["internal"]["interview-insights"], result["internal"]["vanilla BERTopic()"]
+@pytest.mark.slow
+def test_sample_themes_beat_vanilla_bertopic_against_the_human_coding(themed):
+    result = evaluate_themes(themed, Config(), gold=ROOT / "data" / "gold" / "codes.csv")
+    ours, vanilla = (
+        result["internal"]["interview-insights"],
+        result["internal"]["vanilla BERTopic()"],
+    )
     assert ours["outlier_share"] <= 0.10 and ours["outlier_share"] <= vanilla["outlier_share"]
     assert ours["topic_diversity"] >= 0.8
-    # On each system's own words vanilla's stop words ("the", "and") win NPMI; on content words ours are said together more.
+    # On each system's own words vanilla's stop words ("the", "and") win NPMI; on content
+    # words ours are said together more.
     assert ours["npmi_content"] > vanilla["npmi_content"]
     gold = result["gold"]
     assert gold["located"] >= 0.9 * gold["excerpts"]

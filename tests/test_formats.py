@@ -10,10 +10,10 @@ import json
 
 import pandas as pd
 import pytest
-
 from factories import by_path, conversation, line_of, make_docx, make_pdf, write_text
-from pipeline.artifacts import INTERVIEWS, TURNS, read_table
-from pipeline.config import Config
+
+from pipeline.core.catalog import INTERVIEWS, TURNS, read_table
+from pipeline.core.config import Config
 from pipeline.ingest import run
 
 PDF_HEADER = "Acme QDA export — Project X"
@@ -89,12 +89,18 @@ BULLETS = """\
 DOCX_PARAGRAPHS = [
     ("Heading 1", "Early career"),
     (None, "Sam: How did you get into product management?"),
-    (None, "Lena: I started in customer support and kept writing feature requests until someone offered me "
-           "a product role. It was a gradual move rather than a big decision."),
+    (
+        None,
+        "Lena: I started in customer support and kept writing feature requests until someone offered me "
+        "a product role. It was a gradual move rather than a big decision.",
+    ),
     ("Heading 1", "Current work"),
     (None, "Sam: What takes up most of your week now?"),
-    (None, "Lena: Meetings, mostly. I try to protect two mornings a week for talking to customers, "
-           "because otherwise I lose touch with their problems."),
+    (
+        None,
+        "Lena: Meetings, mostly. I try to protect two mornings a week for talking to customers, "
+        "because otherwise I lose touch with their problems.",
+    ),
 ]
 
 PDF_PAGES = [
@@ -104,13 +110,16 @@ PDF_PAGES = [
         "Then I spend the afternoon writing analysis scripts and reading papers about new methods.",
     ],
     [
-        "It is slow work, but I enjoy it because every result tells me something new about the samples.",
+        "It is slow work, but I enjoy it because every result tells me something new about the "
+        "samples.",
         "Sam: What would you change about the tooling you use today?",
-        "Maria: I would love a shared database for all the measurements, because everything lives in spreadsheets.",
+        "Maria: I would love a shared database for all the measurements, because everything lives "
+        "in spreadsheets.",
     ],
     [
         "Sam: Where do you see the group going in the next five years?",
-        "Maria: I think we will automate most of the routine measurements and focus on the interesting questions.",
+        "Maria: I think we will automate most of the routine measurements and focus on the "
+        "interesting questions.",
     ],
 ]
 
@@ -185,12 +194,30 @@ acme-02,Ada,"Spreadsheets, mostly, plus an old accounting package. We export eve
 """
 
 JSONL_ROWS = [
-    {"interview_id": "beta-01", "speaker": "Sam", "text": "What slows your warehouse team down the most?", "start": 0},
-    {"interview_id": "beta-02", "speaker": "Sam", "text": "How do you plan delivery routes today?", "start": "00:00:30"},
-    {"interview_id": "beta-01", "speaker": "Ola",
-     "text": "Paper pick lists, honestly. Half of them are out of date by the time they are printed.", "start": 65},
-    {"interview_id": "beta-02", "speaker": "Tom",
-     "text": "Our dispatcher does it by hand every morning. It takes her about two hours.", "start": "00:01:05"},
+    {
+        "interview_id": "beta-01",
+        "speaker": "Sam",
+        "text": "What slows your warehouse team down the most?",
+        "start": 0,
+    },
+    {
+        "interview_id": "beta-02",
+        "speaker": "Sam",
+        "text": "How do you plan delivery routes today?",
+        "start": "00:00:30",
+    },
+    {
+        "interview_id": "beta-01",
+        "speaker": "Ola",
+        "text": "Paper pick lists, honestly. Half of them are out of date by the time they are printed.",
+        "start": 65,
+    },
+    {
+        "interview_id": "beta-02",
+        "speaker": "Tom",
+        "text": "Our dispatcher does it by hand every morning. It takes her about two hours.",
+        "start": "00:01:05",
+    },
 ]
 
 FRENCH = """\
@@ -200,18 +227,34 @@ Sam: Qu'est-ce qui vous plaît le plus dans votre travail actuel ?
 Claire: J'aime surtout résoudre les problèmes d'organisation des équipes. Chaque semaine apporte de nouveaux défis et je ne m'ennuie jamais.
 """
 
-Y2023 = conversation([
-    ("Sam", "What was the biggest change for your shop this year?"),
-    ("Anna", "We finally moved our orders online. It took months, but customers love being able to order at night."),
-    ("Sam", "Was the move worth the effort?"),
-    ("Anna", "Absolutely. Our sales went up by a third and the phone stopped ringing during dinner."),
-])
-Y2024 = conversation([
-    ("Sam", "How has the online shop changed your week?"),
-    ("Ben", "I spend far less time on the phone now. Most of my day goes into packing and shipping instead."),
-    ("Sam", "What would you improve next?"),
-    ("Ben", "The returns process. Customers send things back without any note, so we never know what went wrong."),
-])
+Y2023 = conversation(
+    [
+        ("Sam", "What was the biggest change for your shop this year?"),
+        (
+            "Anna",
+            "We finally moved our orders online. It took months, but customers love being able to order at night.",
+        ),
+        ("Sam", "Was the move worth the effort?"),
+        (
+            "Anna",
+            "Absolutely. Our sales went up by a third and the phone stopped ringing during dinner.",
+        ),
+    ]
+)
+Y2024 = conversation(
+    [
+        ("Sam", "How has the online shop changed your week?"),
+        (
+            "Ben",
+            "I spend far less time on the phone now. Most of my day goes into packing and shipping instead.",
+        ),
+        ("Sam", "What would you improve next?"),
+        (
+            "Ben",
+            "The returns process. Customers send things back without any note, so we never know what went wrong.",
+        ),
+    ]
+)
 
 METADATA_CSV = """\
 interview_id,company,segment
@@ -232,7 +275,9 @@ def corpus(tmp_path_factory):
     write_text(raw / "front-matter.md", FRONT_MATTER)
     write_text(raw / "bullets.md", BULLETS)
     make_docx(raw / "word-export.docx", DOCX_PARAGRAPHS)
-    make_pdf(raw / "printout.pdf", PDF_PAGES, header=PDF_HEADER, footer=PDF_FOOTER, page_numbers=True)
+    make_pdf(
+        raw / "printout.pdf", PDF_PAGES, header=PDF_HEADER, footer=PDF_FOOTER, page_numbers=True
+    )
     write_text(raw / "zoom-voices.vtt", VTT_VOICES)
     write_text(raw / "teams-prefixes.vtt", VTT_PREFIXES)
     write_text(raw / "meet.srt", SRT)
@@ -243,13 +288,15 @@ def corpus(tmp_path_factory):
     write_text(raw / "2024" / "shop-ben.txt", Y2024)
     write_text(raw / "metadata.csv", METADATA_CSV)
     out = tmp_path_factory.mktemp("out")
-    result = run(raw, out, Config())
+    result = run(out, Config(), raw_dir=raw)
     return raw, result
 
 
 def turns_of(result, interview_id: str) -> pd.DataFrame:
     t = result.turns[result.turns.interview_id == interview_id].sort_values("turn_index")
-    assert len(t), f"no turns for {interview_id!r}; ids: {sorted(result.turns.interview_id.unique())}"
+    assert len(t), (
+        f"no turns for {interview_id!r}; ids: {sorted(result.turns.interview_id.unique())}"
+    )
     return t.reset_index(drop=True)
 
 
@@ -263,10 +310,14 @@ def test_every_file_is_ingested_and_outputs_round_trip(corpus):
     raw, result = corpus
     files = by_path(result.manifest)
     expected = {
-        p.relative_to(raw).as_posix() for p in raw.rglob("*") if p.is_file() and p.name != "metadata.csv"
+        p.relative_to(raw).as_posix()
+        for p in raw.rglob("*")
+        if p.is_file() and p.name != "metadata.csv"
     }
     assert set(files) == expected
-    not_ingested = {p: (e["status"], e["reason"]) for p, e in files.items() if e["status"] != "ingested"}
+    not_ingested = {
+        p: (e["status"], e["reason"]) for p, e in files.items() if e["status"] != "ingested"
+    }
     assert not_ingested == {}
     assert result.manifest["counts"]["ingested"] == len(expected)
     for path, entry in files.items():
@@ -279,7 +330,10 @@ def test_every_file_is_ingested_and_outputs_round_trip(corpus):
     assert len(turns) == len(result.turns) == result.manifest["counts"]["turns"]
     assert len(interviews) == len(result.interviews) == result.manifest["counts"]["interviews"]
     assert list(turns.columns) == list(TURNS.columns)
-    assert json.loads((result.out_dir / "manifest.json").read_text(encoding="utf-8"))["counts"] == result.manifest["counts"]
+    assert (
+        json.loads((result.out_dir / "manifest.json").read_text(encoding="utf-8"))["counts"]
+        == result.manifest["counts"]
+    )
     assert (result.out_dir / "config.json").is_file()
     # source_file is the posix path relative to the raw folder
     assert set(turns.source_file) == expected
@@ -291,19 +345,30 @@ def test_name_labels_with_continuation_lines(corpus):
     assert list(t.speaker) == ["Sam", "Maria", "Sam", "Maria"]
     assert list(t.role) == ["interviewer", "interviewee", "interviewer", "interviewee"]
     assert list(t.turn_index) == [0, 1, 2, 3]
-    assert t.text[0] == "Thanks for making time today. How did you end up working on data pipelines?"
+    assert (
+        t.text[0] == "Thanks for making time today. How did you end up working on data pipelines?"
+    )
     # Continuation lines (including one with a non-speaker "Lesson learned:") join Maria's turn.
     assert t.text[1] == (
         "I studied physics and kept writing scripts to clean up messy lab measurements.\n"
-        "Eventually a startup hired me because I was the only applicant who enjoyed that kind of work.\n"
+        "Eventually a startup hired me because I was the only applicant who enjoyed that kind of "
+        "work.\n"
         "Lesson learned: always ask who owns the data before you touch it."
     )
-    assert t.text[3].endswith("When a number looks wrong, there is usually no owner I can ask about it.")
+    assert t.text[3].endswith(
+        "When a number looks wrong, there is usually no owner I can ask about it."
+    )
     path = raw / "plain-labels.txt"
-    assert list(t.source_line) == [
-        line_of(path, "Sam: Thanks"), line_of(path, "Maria: I studied"),
-        line_of(path, "Sam: What is"), line_of(path, "Maria: Nobody"),
-    ] == [1, 2, 5, 6]
+    assert (
+        list(t.source_line)
+        == [
+            line_of(path, "Sam: Thanks"),
+            line_of(path, "Maria: I studied"),
+            line_of(path, "Sam: What is"),
+            line_of(path, "Maria: Nobody"),
+        ]
+        == [1, 2, 5, 6]
+    )
     assert t.source_file.unique().tolist() == ["plain-labels.txt"]
     assert t.source_page.isna().all() and t.start.isna().all()
     row = interview(result, "plain-labels")
@@ -379,12 +444,20 @@ def test_front_matter_sets_metadata_and_interviewer(corpus):
     assert list(t.speaker) == ["Sam", "Maria", "Sam", "Maria"]
     # Maria asks all the questions: only the front matter makes Sam the interviewer.
     assert list(t.role) == ["interviewer", "interviewee", "interviewer", "interviewee"]
-    assert not any("interviewer: Sam" in text or "background" in text or text == "---" for text in t.text)
+    assert not any(
+        "interviewer: Sam" in text or "background" in text or text == "---" for text in t.text
+    )
     path = raw / "front-matter.md"
-    assert list(t.source_line) == [
-        line_of(path, "Sam: Tell me about"), line_of(path, "Maria: Mostly"),
-        line_of(path, "Sam: Tell me more"), line_of(path, "Maria: They sold"),
-    ] == [5, 6, 8, 9]
+    assert (
+        list(t.source_line)
+        == [
+            line_of(path, "Sam: Tell me about"),
+            line_of(path, "Maria: Mostly"),
+            line_of(path, "Sam: Tell me more"),
+            line_of(path, "Maria: They sold"),
+        ]
+        == [5, 6, 8, 9]
+    )
     row = interview(result, "front-matter")
     assert row.interviewer == "Sam"
     assert "metadata" in row.role_method and "Sam" in row.role_method
@@ -404,12 +477,16 @@ def test_bullet_notes_under_headings(corpus):
         "Ran a small bakery for eight years before selling it to a larger chain. "
         "The long hours and thin margins wore him down."
     )
-    assert t.text[3] == "Worried that video production will take more time than the actual teaching."
+    assert (
+        t.text[3] == "Worried that video production will take more time than the actual teaching."
+    )
     assert not any(text.startswith(("-", "#")) or text in ("Past", "Future") for text in t.text)
     path = raw / "bullets.md"
     assert list(t.source_line) == [
-        line_of(path, "- Ran a small"), line_of(path, "- Learned"),
-        line_of(path, "- Wants"), line_of(path, "- Worried"),
+        line_of(path, "- Ran a small"),
+        line_of(path, "- Learned"),
+        line_of(path, "- Wants"),
+        line_of(path, "- Worried"),
     ]
     row = interview(result, "bullets")
     assert "unlabelled" in row.role_method
@@ -445,8 +522,10 @@ def test_pdf_page_furniture_removed_and_pages_tracked(corpus):
     # Maria's first answer runs over the page break and stays one turn.
     assert t.text[1] == (
         "Most mornings I calibrate the spectrometer and check the overnight runs.\n"
-        "Then I spend the afternoon writing analysis scripts and reading papers about new methods.\n"
-        "It is slow work, but I enjoy it because every result tells me something new about the samples."
+        "Then I spend the afternoon writing analysis scripts and reading papers about new "
+        "methods.\n"
+        "It is slow work, but I enjoy it because every result tells me something new about the "
+        "samples."
     )
     all_text = "\n".join(t.text)
     for page in PDF_PAGES:
@@ -479,8 +558,10 @@ def test_vtt_voice_tags_and_cue_merging(corpus):
     assert not any("<v" in text or "</v>" in text for text in t.text)
     path = raw / "zoom-voices.vtt"
     assert list(t.source_line) == [
-        line_of(path, "<v Sam>What made"), line_of(path, "<v Maria>I grew up"),
-        line_of(path, "<v Sam>Did you"), line_of(path, "<v Maria>Only briefly"),
+        line_of(path, "<v Sam>What made"),
+        line_of(path, "<v Maria>I grew up"),
+        line_of(path, "<v Sam>Did you"),
+        line_of(path, "<v Maria>Only briefly"),
     ]
 
 
@@ -489,7 +570,9 @@ def test_vtt_name_prefixes(corpus):
     t = turns_of(result, "teams-prefixes")
     assert list(t.speaker) == ["Sam", "Maria", "Sam", "Maria"]
     assert list(t.role) == ["interviewer", "interviewee", "interviewer", "interviewee"]
-    assert t.text[1] == "Around forty accounts, which is far too many for one person to handle well."
+    assert (
+        t.text[1] == "Around forty accounts, which is far too many for one person to handle well."
+    )
     assert not any(text.startswith(("Sam:", "Maria:")) for text in t.text)
     assert list(t.start) == [0.5, 3.5, 8.5, 10.5]
     assert list(t.end) == [3.0, 8.0, 10.0, 16.0]
@@ -540,7 +623,9 @@ def test_jsonl_with_two_interleaved_interviews(corpus):
     assert list(b1.start) == [0.0, 65.0]
     assert list(b2.start) == [30.0, 65.0]
     assert list(b1.source_line) == [1, 3] and list(b2.source_line) == [2, 4]
-    assert b2.text[1] == "Our dispatcher does it by hand every morning. It takes her about two hours."
+    assert (
+        b2.text[1] == "Our dispatcher does it by hand every morning. It takes her about two hours."
+    )
 
 
 def test_subfolders_become_folder_column(corpus):
@@ -592,7 +677,9 @@ def test_french_conversation_is_flagged(corpus):
     english = result.turns[result.turns.interview_id != "entretien-fr"]
     assert set(english.language) == {"en"}
     assert english.in_main_language.all()
-    assert set(result.interviews[result.interviews.interview_id != "entretien-fr"].language) == {"en"}
+    assert set(result.interviews[result.interviews.interview_id != "entretien-fr"].language) == {
+        "en"
+    }
     for path, e in by_path(result.manifest).items():
         if path != "entretien-fr.txt":
             assert e["language"] == "en", path
@@ -601,13 +688,16 @@ def test_french_conversation_is_flagged(corpus):
 
 def test_csv_row_with_multiline_text_keeps_its_first_line(tmp_path):
     raw = tmp_path / "raw"
-    write_text(raw / "multi.csv", (
-        "interview_id,speaker,text,start\n"
-        "gamma-01,Sam,How do you track customer complaints today?,0\n"
-        'gamma-01,Rui,"We keep them in a shared inbox and a spreadsheet.\n'
-        'Nobody owns the spreadsheet, so it is always out of date.",5\n'
-    ))
-    result = run(raw, tmp_path / "out", Config())
+    write_text(
+        raw / "multi.csv",
+        (
+            "interview_id,speaker,text,start\n"
+            "gamma-01,Sam,How do you track customer complaints today?,0\n"
+            'gamma-01,Rui,"We keep them in a shared inbox and a spreadsheet.\n'
+            'Nobody owns the spreadsheet, so it is always out of date.",5\n'
+        ),
+    )
+    result = run(tmp_path / "out", Config(), raw_dir=raw)
     t = turns_of(result, "gamma-01")
     assert t.text[1] == (
         "We keep them in a shared inbox and a spreadsheet.\n"
@@ -625,7 +715,8 @@ def test_pdf_repeated_short_turn_at_page_edge_is_not_furniture(tmp_path):
             "Sam: Okay.",
         ],
         [
-            "Maria: Then I write analysis scripts and read papers about new methods in the afternoon.",
+            "Maria: Then I write analysis scripts and read papers about new methods in the "
+            "afternoon.",
             "Sam: What would you change about the tooling you use today?",
             "Maria: I would love a shared database for all the measurements we take.",
             "Sam: Okay.",
@@ -633,7 +724,7 @@ def test_pdf_repeated_short_turn_at_page_edge_is_not_furniture(tmp_path):
         ["Maria: And I would automate the routine measurements so we can focus on real questions."],
     ]
     make_pdf(raw / "okay.pdf", pages, header=PDF_HEADER, footer=PDF_FOOTER, page_numbers=True)
-    result = run(raw, tmp_path / "out", Config())
+    result = run(tmp_path / "out", Config(), raw_dir=raw)
     t = turns_of(result, "okay")
     # furniture is still removed ...
     assert not any(PDF_HEADER in text or PDF_FOOTER in text for text in t.text)

@@ -13,17 +13,18 @@ from collections import Counter
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from factories import write_text
-from pipeline import nlp
-from pipeline import passages as passages_module
-from pipeline.artifacts import TURNS, read_table
-from pipeline.config import Config
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.core import nlp
+from pipeline.core.catalog import TURNS, read_table
+from pipeline.core.config import Config
 from pipeline.ingest import run as ingest
 from pipeline.ingest.clean import STAGE_DIRECTION_RE, clean_text
 from pipeline.ingest.turn_parser import parse_text
 from pipeline.passages import MAX_CHUNK_CHARS, build_passages, split_for_nlp
+from pipeline.passages import build as passages_module
 
 MB = 1024 * 1024
 _VOCABULARY = """
@@ -48,7 +49,9 @@ def long_answer_lines(n_words: int, per_line: int = 11, seed: int = 3) -> list[s
     rng = random.Random(seed)
     tokens: list[str] = []
     while len(tokens) < n_words:
-        sentence = [rng.choice(_VOCABULARY) for _ in range(min(rng.randint(6, 14), n_words - len(tokens)))]
+        sentence = [
+            rng.choice(_VOCABULARY) for _ in range(min(rng.randint(6, 14), n_words - len(tokens)))
+        ]
         sentence[0] = sentence[0].capitalize()
         sentence[-1] += "."
         tokens += sentence
@@ -69,7 +72,7 @@ def transcript(answer: str) -> str:
     return "---\nsynthetic: true\n---\n" + dialogue(answer)
 
 
-# (a) one interviewee turn of 100,000 words over about 9,000 lines
+# (a) one interviewee turn of 100,000 words over about 9,000 lines (through spaCy: slow)
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +81,12 @@ def huge_turn(tmp_path_factory):
     raw = tmp_path_factory.mktemp("huge_raw")
     out = tmp_path_factory.mktemp("huge_out")
     write_text(raw / "synthetic-huge-turn.txt", transcript("\n".join(lines)))
-    ingest(raw, out, Config())
+    ingest(out, Config(), raw_dir=raw)
     turns = read_table(TURNS, out)
     return lines, turns, build_passages(turns, Config())
 
 
+@pytest.mark.slow
 def test_a_100k_word_turn_is_one_turn_with_every_line(huge_turn):
     lines, turns, _ = huge_turn
     assert list(turns.speaker) == ["Interviewer", "Maria", "Interviewer", "Maria"]
@@ -92,6 +96,7 @@ def test_a_100k_word_turn_is_one_turn_with_every_line(huge_turn):
     assert sum(words(long.text).values()) == 100_000
 
 
+@pytest.mark.slow
 def test_the_passages_of_a_100k_word_turn_hold_every_word(huge_turn):
     lines, turns, passages = huge_turn
     long = turns.iloc[1]
@@ -139,7 +144,11 @@ def test_chunks_prefer_a_sentence_end_at_a_line_break():
     lines = []
     for _ in range(300):
         w = [rng.choice(_VOCABULARY) for _ in range(20)]
-        lines += [" ".join(w[:4]) + ". " + " ".join(w[4:7]).capitalize(), " ".join(w[7:14]), " ".join(w[14:]) + "."]
+        lines += [
+            " ".join(w[:4]) + ". " + " ".join(w[4:7]).capitalize(),
+            " ".join(w[7:14]),
+            " ".join(w[14:]) + ".",
+        ]
     text = "\n".join(lines)
     chunks = split_for_nlp(text, limit=500)
     assert " ".join(chunks) == flat(text) and all(len(c) <= 500 for c in chunks)
@@ -174,11 +183,27 @@ def test_a_short_sentence_at_a_cut_is_kept_with_its_neighbour(monkeypatch):
         else:
             lines.append(" ".join(sentence(9) for _ in range(6)) + " Right.")
     text = "\n".join(lines)
-    turns = pd.DataFrame([{
-        "interview_id": "x", "turn_index": 0, "speaker": "Maria", "role": "interviewee", "text": text,
-        "clean_text": clean_text(text), "is_backchannel": False, "start": None, "end": None, "heading": None,
-        "source_file": "x.txt", "source_line": 1, "source_page": None, "language": "en", "in_main_language": True,
-    }])
+    turns = pd.DataFrame(
+        [
+            {
+                "interview_id": "x",
+                "turn_index": 0,
+                "speaker": "Maria",
+                "role": "interviewee",
+                "text": text,
+                "clean_text": clean_text(text),
+                "is_backchannel": False,
+                "start": None,
+                "end": None,
+                "heading": None,
+                "source_file": "x.txt",
+                "source_line": 1,
+                "source_page": None,
+                "language": "en",
+                "in_main_language": True,
+            }
+        ]
+    )
     monkeypatch.setattr(passages_module, "MAX_CHUNK_CHARS", 600)
     assert split_for_nlp(text, 600) == lines
     got = build_passages(turns, Config())
@@ -188,7 +213,10 @@ def test_a_short_sentence_at_a_cut_is_kept_with_its_neighbour(monkeypatch):
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(st.sampled_from(list("ab .?!\n\té") + ["[laughs]", "“x”", "word", "Sentence."]), max_size=120).map("".join),
+    st.lists(
+        st.sampled_from(list("ab .?!\n\té") + ["[laughs]", "“x”", "word", "Sentence."]),
+        max_size=120,
+    ).map("".join),
     st.integers(min_value=1, max_value=60),
 )
 def test_chunks_cover_the_text_in_order_whatever_the_limit(text, limit):
@@ -219,7 +247,9 @@ def test_a_1_mb_line_without_spaces_parses_as_one_turn():
 
 def test_a_line_of_50k_colons_parses_and_keeps_its_text():
     colons = ":" * 50_000
-    turns = parse_text(f"Interviewer: Anything else?\nMaria: Yes.\n{colons}\nInterviewer: Thanks.\nMaria: Bye now.").turns
+    turns = parse_text(
+        f"Interviewer: Anything else?\nMaria: Yes.\n{colons}\nInterviewer: Thanks.\nMaria: Bye now."
+    ).turns
     assert [t.speaker for t in turns] == ["Interviewer", "Maria", "Interviewer", "Maria"]
     assert turns[1].text == f"Yes.\n{colons}"
     assert parse_text(colons).turns[0].text == colons  # alone, as notes
@@ -228,17 +258,28 @@ def test_a_line_of_50k_colons_parses_and_keeps_its_text():
 @pytest.mark.parametrize(
     "line",
     [
-        "Maria" + " " * MB + "x",  # a name, a run of blanks, no colon: the label regex backtracked (cubic)
+        "Maria"
+        + " " * MB
+        + "x",  # a name, a run of blanks, no colon: the label regex backtracked (cubic)
         "Maria" + "\t" * MB + "x",
         "00:12" + " " * MB + "x",  # after a timestamp
         "[00:12]" + " " * MB + "x",
         "**a**" + " " * MB + "x",  # a bold line that is not a heading
         "- " + " " * MB + "x",
     ],
-    ids=["name-spaces", "name-tabs", "timestamp-spaces", "bracketed-timestamp-spaces", "bold-spaces", "bullet-spaces"],
+    ids=[
+        "name-spaces",
+        "name-tabs",
+        "timestamp-spaces",
+        "bracketed-timestamp-spaces",
+        "bold-spaces",
+        "bullet-spaces",
+    ],
 )
 def test_long_runs_of_blanks_do_not_hang_the_parser(line):
-    text = f"Interviewer: Tell me more?\nMaria: Sure.\n{line}\nInterviewer: Thanks.\nMaria: Bye now."
+    text = (
+        f"Interviewer: Tell me more?\nMaria: Sure.\n{line}\nInterviewer: Thanks.\nMaria: Bye now."
+    )
     turns = parse_text(text).turns
     assert [t.speaker for t in turns] == ["Interviewer", "Maria", "Interviewer", "Maria"]
     assert flat(turns[1].text) == flat(f"Sure. {line}")
@@ -249,7 +290,12 @@ def test_a_heading_line_of_a_million_hashes_does_not_hang_the_parser():
     line = "# " + " #" * (MB // 2) + " x"
     parsed = parse_text(f"Maria: Sure.\n{line}\nSam: Thanks?\nMaria: Bye now.\nSam: Bye.")
     assert parsed.headings == [line]
-    assert [t.heading for t in parsed.turns] == [None, flat(line[2:]), flat(line[2:]), flat(line[2:])]
+    assert [t.heading for t in parsed.turns] == [
+        None,
+        flat(line[2:]),
+        flat(line[2:]),
+        flat(line[2:]),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -266,18 +312,21 @@ def test_cleaning_megabyte_strings_finishes(text, cleaned):
     assert clean_text(text) == cleaned
 
 
+@pytest.mark.slow
 def test_a_1_mb_line_goes_through_ingest_and_spacy(tmp_path):
     # Longer than spaCy's nlp.max_length: build_passages used to raise E088 on it.
     blob = ("dataconsultingrates" * (MB // 19 + 1))[:MB]
     assert len(blob) > nlp.english().max_length
     answer = f"I sent them this. {blob} That was the whole file."
     write_text(tmp_path / "raw" / "synthetic-blob.txt", transcript(answer))
-    ingest(tmp_path / "raw", tmp_path / "out", Config())
+    ingest(tmp_path / "out", Config(), raw_dir=tmp_path / "raw")
     turns = read_table(TURNS, tmp_path / "out")
     assert turns.text.iloc[1] == answer
     passages = build_passages(turns, Config())
     mine = passages[passages.turn_index == 1]
-    assert "I sent them this." in " ".join(mine.text) and "That was the whole file." in " ".join(mine.text)
+    assert "I sent them this." in " ".join(mine.text) and "That was the whole file." in " ".join(
+        mine.text
+    )
 
 
 # (c) text that looks like markup or code is plain text
@@ -293,7 +342,7 @@ MARKUP = [
     "The CSV had Tom &amp; Jerry and &lt;b&gt; in every cell.",
     "The path was C:\\Users\\maria\\data and ${HOME}/data on Linux, 100% sure.",
     "Pricing went ```python print(rate)``` in the proposal, can you believe it.",
-    "Use <!-- hidden --> comments and <a href=\"http://e.com?a=1&b=2\">links</a> sparingly.",
+    'Use <!-- hidden --> comments and <a href="http://e.com?a=1&b=2">links</a> sparingly.',
 ]
 
 
@@ -303,7 +352,7 @@ def markup_out(tmp_path_factory):
     out = tmp_path_factory.mktemp("markup_out")
     body = "".join(f"Interviewer: What happened next?\nMaria: {line}\n" for line in MARKUP)
     write_text(raw / "synthetic-markup.md", "---\nsynthetic: true\n---\n" + body)
-    ingest(raw, out, Config())
+    ingest(out, Config(), raw_dir=raw)
     turns = read_table(TURNS, out)
     return turns, build_passages(turns, Config())
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from pipeline.artifacts import ArtifactError
+from pipeline.core.catalog import ArtifactError
 from pipeline.ingest.clean import STAGE_DIRECTION_RE
 from pipeline.results import load_results
 
@@ -31,8 +31,12 @@ CELL_TIMEOUT = 300
 def test_notebook_committed_without_outputs(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
-    dirty = [i for i, cell in enumerate(nb.cells)
-             if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)]
+    dirty = [
+        i
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        and (cell.get("outputs") or cell.get("execution_count") is not None)
+    ]
     assert not dirty, f"{path.name}: cells {dirty} have outputs; clear them before committing"
 
 
@@ -58,7 +62,9 @@ def kernel_manager_factory(tmp_path_factory):
     return make
 
 
-def execute(path: Path, out: Path, kernel_manager_factory, monkeypatch, **env) -> nbformat.NotebookNode:
+def execute(
+    path: Path, out: Path, kernel_manager_factory, monkeypatch, **env
+) -> nbformat.NotebookNode:
     from nbclient import NotebookClient
 
     monkeypatch.setenv("INSIGHTS_OUT", str(out))
@@ -68,8 +74,14 @@ def execute(path: Path, out: Path, kernel_manager_factory, monkeypatch, **env) -
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, km=kernel_manager_factory(), kernel_name="python3", timeout=CELL_TIMEOUT,
-                            allow_errors=False, resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = NotebookClient(
+        nb,
+        km=kernel_manager_factory(),
+        kernel_name="python3",
+        timeout=CELL_TIMEOUT,
+        allow_errors=False,
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
     client.execute()  # raises CellExecutionError naming the cell on the first error
     return nb
 
@@ -83,37 +95,42 @@ def outputs_text(nb) -> str:
     return "\n".join(parts)
 
 
-def test_explore_notebook_runs(sample_out, kernel_manager_factory, monkeypatch):
-    nb = execute(EXPLORE, sample_out, kernel_manager_factory, monkeypatch)
+@pytest.mark.slow
+def test_explore_notebook_runs(themed, kernel_manager_factory, monkeypatch):
+    nb = execute(EXPLORE, themed, kernel_manager_factory, monkeypatch)
     text = outputs_text(nb)
     assert "passages mention 'client'" in text
     assert ">> " in text  # the quote's own turn is marked in the context view
     assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
 
 
-def test_compare_notebook_runs(sample_out, kernel_manager_factory, monkeypatch):
+@pytest.mark.slow
+def test_compare_notebook_runs(themed, kernel_manager_factory, monkeypatch):
     try:
         import pipeline.compare  # noqa: F401
     except ImportError:
         pytest.skip("pipeline.compare not available")
-    nb = execute(COMPARE, sample_out, kernel_manager_factory, monkeypatch, INSIGHTS_FIELD="folder")
+    nb = execute(COMPARE, themed, kernel_manager_factory, monkeypatch, INSIGHTS_FIELD="folder")
     assert "comparing by 'folder'" in outputs_text(nb)
 
 
 # ------------------------------------------------------------------ results API
+# (every test from here on reads the sample pipeline's outputs: slow)
 
 
 @pytest.fixture(scope="module")
-def r(sample_out):
-    return load_results(sample_out)
+def r(themed):
+    return load_results(themed)
 
 
+@pytest.mark.slow
 def test_load_results_reads_every_table(r):
     assert set(r.available.values()) == {"ok"}, r.available
     assert len(r.turns) and len(r.interviews) and len(r.passages) and len(r.themes)
     assert r.manifest["files"]
 
 
+@pytest.mark.slow
 def test_search_by_keyword_finds_every_passage_containing_it(r):
     hits = r.search(keyword="Upwork")
     assert len(hits) > 0
@@ -126,11 +143,16 @@ def test_search_by_keyword_finds_every_passage_containing_it(r):
     assert r.search(keyword="zzzz-not-a-word").empty
 
 
+@pytest.mark.slow
 def test_search_keyword_is_literal_not_regex(r):
-    assert r.search(keyword="(").empty or r.search(keyword="(")["text"].str.contains("(", regex=False).all()
+    assert (
+        r.search(keyword="(").empty
+        or r.search(keyword="(")["text"].str.contains("(", regex=False).all()
+    )
     assert r.search(keyword=".*").empty
 
 
+@pytest.mark.slow
 def test_search_by_theme_section_and_interview(r):
     table = r.theme_table()
     theme_id, label = int(table["theme_id"].iloc[0]), table["label"].iloc[0]
@@ -149,6 +171,7 @@ def test_search_by_theme_section_and_interview(r):
         r.search(theme="no such theme at all")
 
 
+@pytest.mark.slow
 def test_in_context_returns_the_passages_own_turn(r):
     # Passages leave out transcriber annotations ("[laughs]") that the turn keeps.
     squash = lambda s: re.sub(r"\s+", " ", STAGE_DIRECTION_RE.sub(" ", s)).strip()  # noqa: E731
@@ -160,12 +183,17 @@ def test_in_context_returns_the_passages_own_turn(r):
         assert own["turn_index"].iloc[0] == passage["turn_index"]
         assert (context["interview_id"] == passage["interview_id"]).all()
         assert squash(passage["text"]) in squash(own["text"].iloc[0])
-        assert context["turn_index"].between(passage["turn_index"] - 2, passage["turn_index"] + 2).all()
+        assert (
+            context["turn_index"]
+            .between(passage["turn_index"] - 2, passage["turn_index"] + 2)
+            .all()
+        )
         assert {"speaker", "role", "text"} <= set(context.columns)
     with pytest.raises(KeyError, match="no passage"):
         r.in_context("nobody#0.0")
 
 
+@pytest.mark.slow
 def test_theme_tables_agree(r):
     table = r.theme_table()
     matrix = r.theme_section_matrix()
@@ -179,6 +207,7 @@ def test_theme_tables_agree(r):
     assert joined["theme_id"].notna().sum() == len(r.assignments)
 
 
+@pytest.mark.slow
 def test_passage_map_and_metadata_fields(r):
     points = r.passage_map(method="pca")
     assert len(points) == len(r.assignments)
@@ -192,12 +221,11 @@ def test_passage_map_and_metadata_fields(r):
 
 
 @pytest.fixture
-def out_copy(sample_out, tmp_path):
-    target = tmp_path / "out"
-    shutil.copytree(sample_out, target, ignore=shutil.ignore_patterns("cache"))
-    return target
+def out_copy(themed, copy_of):
+    return copy_of(themed, without=("cache",))
 
 
+@pytest.mark.slow
 def test_missing_ingest_output_fails_at_load(out_copy):
     (out_copy / "turns.parquet").unlink()
     with pytest.raises(ArtifactError, match=r"turns\.parquet.*insights ingest"):
@@ -206,30 +234,40 @@ def test_missing_ingest_output_fails_at_load(out_copy):
         load_results(out_copy / "nowhere")
 
 
+@pytest.mark.slow
 def test_missing_themes_name_the_command(out_copy):
     (out_copy / "themes.parquet").unlink()
     r = load_results(out_copy)  # passages and segments are still usable
     assert len(r.passages) and len(r.segments)
-    for use in (lambda: r.themes, lambda: r.assignments, r.theme_table, r.theme_section_matrix,
-                r.passages_with_themes, lambda: r.search(keyword="upwork"), r.model):
+    for use in (
+        lambda: r.themes,
+        lambda: r.assignments,
+        r.theme_table,
+        r.theme_section_matrix,
+        r.passages_with_themes,
+        lambda: r.search(keyword="upwork"),
+        r.model,
+    ):
         with pytest.raises(ArtifactError, match=r"themes\.parquet.*`insights themes`"):
             use()
     assert "insights themes" in r.available["hierarchy"]
 
 
+@pytest.mark.slow
 def test_missing_segments_and_passages_name_the_command(out_copy):
     (out_copy / "segments.parquet").unlink()
     r = load_results(out_copy)
     with pytest.raises(ArtifactError, match="insights segment"):
-        r.segments
+        r.segments  # noqa: B018 - reading the property is the test
     assert len(r.search(keyword="upwork"))  # themes carry their own sections
     (out_copy / "passages.parquet").unlink()
     r = load_results(out_copy)
     for use in (lambda: r.passages, lambda: r.themes, lambda: r.search(keyword="upwork")):
-        with pytest.raises(ArtifactError, match="insights embed"):
+        with pytest.raises(ArtifactError, match="insights passages"):
             use()
 
 
+@pytest.mark.slow
 def test_stale_themes_and_missing_model_name_the_command(out_copy):
     import json
 
@@ -237,8 +275,10 @@ def test_stale_themes_and_missing_model_name_the_command(out_copy):
     info["passages_sha256"] = "0" * 64
     (out_copy / "themes.json").write_text(json.dumps(info))
     with pytest.raises(ArtifactError, match="older.*`insights themes` again"):
-        load_results(out_copy).themes
-    info["passages_sha256"] = json.loads((out_copy / "embeddings.json").read_text())["passages_sha256"]
+        load_results(out_copy).themes  # noqa: B018 - reading the property is the test
+    info["passages_sha256"] = json.loads((out_copy / "embeddings.json").read_text())[
+        "passages_sha256"
+    ]
     (out_copy / "themes.json").write_text(json.dumps(info))
     shutil.rmtree(out_copy / "themes_model")
     r = load_results(out_copy)

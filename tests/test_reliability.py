@@ -13,57 +13,66 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from pipeline import lineage, passages
-from pipeline.artifacts import PASSAGES, ArtifactError, atomic_path, defer, read_table, remove_leftovers, together, write_text
-from pipeline.config import Config, load_config
-from pipeline.outlock import OutputLocked, hold
-
-from conftest import ROOT, SAMPLE_RAW, run_cli
+from conftest import ROOT, SAMPLE_RAW, invoke, run_cli
 from factories import tree_snapshot
+
+from pipeline import passages
+from pipeline.core import lineage
+from pipeline.core.atomic import atomic_path, defer, remove_leftovers, together
+from pipeline.core.catalog import PASSAGES, ArtifactError, output_folders, read_table, write_text
+from pipeline.core.config import Config, load_config
+from pipeline.core.outlock import OutputLocked, hold
 
 STAGES = ("ingest", "passages", "embed", "segment", "themes", "report")
 
 
-@pytest.fixture
-def staged(sample_out, tmp_path):
-    out = tmp_path / "out"
-    shutil.copytree(sample_out, out)
-    return out
+# --- stage contracts ------------------------------------------------------------------------------
 
 
-# --- stage contracts -------------------------------------------------------------------------------
-
-def test_every_stage_records_what_it_wrote_and_it_checks_out(sample_out):
-    for stage in ("ingest", "passages", "embed", "segment", "themes"):
-        record = lineage.require(sample_out, stage, Config())
+@pytest.mark.slow
+def test_every_stage_records_what_it_wrote_and_it_checks_out(reported):
+    for stage in STAGES:
+        record = lineage.require(reported, stage, Config())
         assert record["outputs"], stage
-        assert all((sample_out / name).exists() for name in record["outputs"])
-    assert "themes_model" in lineage.require(sample_out, "themes")["outputs"]
+        assert all((reported / name).exists() for name in record["outputs"])
+    assert "themes_model" in lineage.require(reported, "themes")["outputs"]
 
 
-def test_an_edited_output_is_refused_with_the_command_that_remakes_it(staged):
-    table = read_table(PASSAGES, staged)
-    table.iloc[:-1].to_parquet(staged / "passages.parquet", index=False)  # valid schema, one row short
-    with pytest.raises(ArtifactError, match=r"passages.parquet is not what `insights embed` last wrote.*run `insights embed` again"):
-        lineage.require(staged, "themes", Config())
+@pytest.mark.slow
+def test_an_edited_output_is_refused_with_the_command_that_remakes_it(themed_copy):
+    table = read_table(PASSAGES, themed_copy)
+    # A valid schema, one row short.
+    table.iloc[:-1].to_parquet(themed_copy / "passages.parquet", index=False)
+    with pytest.raises(
+        ArtifactError,
+        match=r"passages.parquet is not what `insights passages` last wrote"
+        r".*run `insights passages` again",
+    ):
+        lineage.require(themed_copy, "themes", Config())
 
 
-def test_outputs_made_from_older_upstream_outputs_are_refused(staged):
+@pytest.mark.slow
+def test_outputs_made_from_older_upstream_outputs_are_refused(themed_copy):
     cfg = load_config(None, ["passages.max_words=30"])
-    passages.run(staged, cfg)  # passages remade; embeddings still belong to the old ones
-    with pytest.raises(ArtifactError, match=r"embeddings.npy was made from older passages.parquet: run `insights embed` again"):
-        lineage.require(staged, "embed", cfg)
+    passages.run(themed_copy, cfg)  # passages remade; embeddings still belong to the old ones
+    with pytest.raises(
+        ArtifactError,
+        match=r"embeddings.npy was made from older passages.parquet: run `insights embed` again",
+    ):
+        lineage.require(themed_copy, "embed", cfg)
 
 
-def test_outputs_made_with_other_settings_get_a_warning_naming_them(sample_out, caplog):
-    lineage.require(sample_out, "report" if (sample_out / "lineage" / "report.json").exists() else "themes",
-                    load_config(None, ["themes.k_min=5", "segment.guide=pipeline/guides/default.yaml"]))
+@pytest.mark.slow
+def test_outputs_made_with_other_settings_get_a_warning_naming_them(reported, caplog):
+    # The report reads the themes and the segments: checking it checks their settings too.
+    other = ["themes.k_min=5", "segment.guide=pipeline/segment/guides/default.yaml"]
+    lineage.require(reported, "report", load_config(None, other))
     said = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
     assert "themes.parquet was made with other settings (themes.k_min)" in said
     assert "segments.parquet was made with other settings (segment.guide)" in said
     caplog.clear()
-    lineage.require(sample_out, "themes", load_config(None, ["report.takeaways=6"]))  # not a themes setting
+    # report.takeaways is not a themes setting
+    lineage.require(reported, "themes", load_config(None, ["report.takeaways=6"]))
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
 
 
@@ -72,19 +81,25 @@ def test_ctrl_c_during_the_renames_waits_until_they_are_done(tmp_path):
     write_text("old b", tmp_path / "b.txt")
     with pytest.raises(KeyboardInterrupt), together():
         write_text("new a", tmp_path / "a.txt")
-        defer(tmp_path / "x", tmp_path / "x", lambda: os.kill(os.getpid(), signal.SIGINT))  # Ctrl-C mid-commit
+        defer(
+            tmp_path / "x", tmp_path / "x", lambda: os.kill(os.getpid(), signal.SIGINT)
+        )  # Ctrl-C mid-commit
         write_text("new b", tmp_path / "b.txt")
-    assert (tmp_path / "a.txt").read_text() == "new a" and (tmp_path / "b.txt").read_text() == "new b"
+    assert (tmp_path / "a.txt").read_text() == "new a" and (
+        tmp_path / "b.txt"
+    ).read_text() == "new b"
 
 
 def test_a_stage_on_missing_inputs_says_which_command_to_run(tmp_path, cli):
     proc = cli("themes", "--out", tmp_path / "nothing")
     assert proc.returncode == 1
-    assert "turns.parquet is missing: run `insights ingest RAW_DIR` first" in " ".join(proc.stderr.split())
+    said = " ".join(proc.stderr.split())
+    assert "turns.parquet is missing: run `insights ingest RAW_DIR` first" in said
     assert "Traceback" not in proc.stderr
 
 
-# --- atomic batches ----------------------------------------------------------------------------------
+# --- atomic batches -------------------------------------------------------------------------------
+
 
 def test_a_failed_batch_changes_nothing_and_leaves_no_temporaries(tmp_path):
     write_text("old a", tmp_path / "a.txt")
@@ -94,7 +109,9 @@ def test_a_failed_batch_changes_nothing_and_leaves_no_temporaries(tmp_path):
         write_text("new b", tmp_path / "b.txt")
         assert (tmp_path / "a.txt").read_text() == "old a"  # nothing visible before the end
         raise RuntimeError("stage failed")
-    assert (tmp_path / "a.txt").read_text() == "old a" and (tmp_path / "b.txt").read_text() == "old b"
+    assert (tmp_path / "a.txt").read_text() == "old a" and (
+        tmp_path / "b.txt"
+    ).read_text() == "old b"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
     with together():
         write_text("new a", tmp_path / "a.txt")
@@ -113,31 +130,47 @@ def test_leftovers_of_a_killed_run_are_swept_and_a_half_swapped_folder_is_put_ba
     (tmp_path / "report" / ".report.json.k9k9k9k9.tmp").write_text("half")
     (tmp_path / "notes.tmp").write_text("not ours")  # not one of our temporaries
     (tmp_path / "mine").mkdir()
-    (tmp_path / "mine" / ".draft.md.abc123xy.tmp").write_text("a folder of yours in OUT is not swept")
-    remove_leftovers(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "notes.tmp", "report", "themes_model"]
+    (tmp_path / "mine" / ".draft.md.abc123xy.tmp").write_text(
+        "a folder of yours in OUT is not swept"
+    )
+    remove_leftovers(tmp_path, output_folders())
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "mine",
+        "notes.tmp",
+        "report",
+        "themes_model",
+    ]
     assert (tmp_path / "themes_model" / "topics.json").is_file()
-    assert not list((tmp_path / "report").iterdir()) and len(list((tmp_path / "mine").iterdir())) == 1
+    assert (
+        not list((tmp_path / "report").iterdir()) and len(list((tmp_path / "mine").iterdir())) == 1
+    )
 
 
-# --- the output lock ---------------------------------------------------------------------------------
+# --- the output lock ------------------------------------------------------------------------------
 
 HOLDER = """
 import select, sys
-from pipeline.outlock import hold
+from pipeline.core.outlock import hold
 with hold(sys.argv[1], 0):
     print("held", flush=True)
-    select.select([sys.stdin], [], [], float(sys.argv[2]))  # until told to let go, or the time is up
+    # until told to let go, or the time is up
+    select.select([sys.stdin], [], [], float(sys.argv[2]))
 """
 
 
 def _hold_in_subprocess(out: Path, seconds: float) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(out), str(seconds)], cwd=ROOT,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(out), str(seconds)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout.readline().strip() == "held"
     return proc
 
 
+@pytest.mark.slow
 def test_a_second_run_on_the_same_output_folder_is_refused_with_the_holder_named(tmp_path):
     out = tmp_path / "out"
     holder = _hold_in_subprocess(out, 60)
@@ -156,12 +189,27 @@ def test_a_second_run_on_the_same_output_folder_is_refused_with_the_holder_named
         pass
 
 
+@pytest.mark.slow
 def test_a_second_run_waits_for_the_first_to_finish(tmp_path):
     out = tmp_path / "out"
     holder = _hold_in_subprocess(out, 120)
-    second = subprocess.Popen([sys.executable, "-m", "pipeline", "ingest", str(SAMPLE_RAW / "round-1"), "--out", str(out),
-                               "--set", "output.lock_timeout_s=120"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                              env={**os.environ, "COLUMNS": "200"})
+    second = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "ingest",
+            str(SAMPLE_RAW / "round-1"),
+            "--out",
+            str(out),
+            "--set",
+            "output.lock_timeout_s=120",
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     try:
         said = ""
         while "waiting up to 120 s" not in said:  # the second run is waiting, and says so
@@ -178,7 +226,8 @@ def test_a_second_run_waits_for_the_first_to_finish(tmp_path):
     assert (out / "turns.parquet").is_file()
 
 
-# --- the run log -------------------------------------------------------------------------------------
+# --- the run log ----------------------------------------------------------------------------------
+
 
 def test_run_log_keeps_every_warning_with_its_file(tmp_path):
     raw = tmp_path / "raw"
@@ -186,17 +235,18 @@ def test_run_log_keeps_every_warning_with_its_file(tmp_path):
     (raw / "empty.txt").write_text("")
     (raw / "notes.xyz").write_text("what format is this")
     out = tmp_path / "out"
-    proc = run_cli("ingest", raw, "--out", out, "-q")
+    proc = invoke("ingest", raw, "--out", out, "-q")
     assert proc.returncode == 0, proc.stderr
     log = (out / "run.log").read_text(encoding="utf-8")
     assert "start: insights ingest" in log and log.rstrip().endswith("done")
     assert "WARNING" in log and "empty.txt: skipped: empty file" in log
     assert "notes.xyz: skipped: unsupported format '.xyz'" in log
-    run_cli("ingest", raw, "--out", out, "-q")
+    invoke("ingest", raw, "--out", out, "-q")
     assert (out / "run.log").read_text(encoding="utf-8").startswith(log)  # appended, not replaced
 
 
-# --- killed runs -------------------------------------------------------------------------------------
+# --- killed runs ----------------------------------------------------------------------------------
+
 
 def _small_raw(root: Path, extra: bool) -> Path:
     raw = root / ("raw-b" if extra else "raw-a")
@@ -209,9 +259,14 @@ def _small_raw(root: Path, extra: bool) -> Path:
 
 
 def _start(raw: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(raw), "--out", str(out), "-q"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "run", str(raw), "--out", str(out), "-q"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def _wait_for(proc: subprocess.Popen, found, what: str, limit_s: float = 240) -> None:
@@ -229,6 +284,7 @@ def _log_has(out: Path, text: str, since: int):
     def found() -> bool:
         path = out / "run.log"
         return path.is_file() and text in path.read_text(encoding="utf-8")[since:]
+
     return found
 
 
@@ -237,15 +293,25 @@ def _temporary(out: Path, prefix: str):
 
 
 def _outputs(out: Path) -> dict[str, str]:
-    return {k: v for k, v in tree_snapshot(out).items()
-            if not k.startswith(("cache/", "lineage/")) and k != "cache" and not k.endswith(".tmp")}
+    return {
+        k: v
+        for k, v in tree_snapshot(out).items()
+        if not k.startswith(("cache/", "lineage/")) and k != "cache" and not k.endswith(".tmp")
+    }
 
 
 def _stage_outputs(snapshot: dict[str, str], out: Path, stage: str) -> dict[str, str]:
-    names = lineage.whole(out, stage)["outputs"] if (out / lineage.LINEAGE_DIR / f"{stage}.json").exists() else {}
-    return {k: v for k, v in snapshot.items() if any(k == n or k.startswith(n + "/") for n in names)}
+    names = (
+        lineage.whole(out, stage)["outputs"]
+        if (out / lineage.LINEAGE_DIR / f"{stage}.json").exists()
+        else {}
+    )
+    return {
+        k: v for k, v in snapshot.items() if any(k == n or k.startswith(n + "/") for n in names)
+    }
 
 
+@pytest.mark.slow
 def test_a_run_killed_in_any_stage_keeps_the_previous_outputs_and_the_next_run_completes(tmp_path):
     raw_a, raw_b = _small_raw(tmp_path, False), _small_raw(tmp_path, True)
     out = tmp_path / "out"
@@ -253,11 +319,17 @@ def test_a_run_killed_in_any_stage_keeps_the_previous_outputs_and_the_next_run_c
     previous = _outputs(out)
     previous_by_stage = {s: _stage_outputs(previous, out, s) for s in STAGES}
 
-    kills = [  # (stage, signal, when, then wait): in the stage's work, or while it writes its outputs
+    # (stage, signal, when, then wait): in the stage's work, or while it writes its outputs
+    kills = [
         ("ingest", signal.SIGKILL, lambda o, n: _log_has(o, "start: insights run", n), 0.05),
         ("embed", signal.SIGINT, lambda o, n: _log_has(o, "passages (", n), 0.5),
-        ("themes", signal.SIGKILL, lambda o, n: _temporary(o, ".themes_model."), 0),  # mid-save of the model
-        ("report", signal.SIGINT, lambda o, n: _log_has(o, "themes over", n), 0.5),
+        (
+            "themes",
+            signal.SIGKILL,
+            lambda o, n: _temporary(o, ".themes_model."),
+            0,
+        ),  # mid-save of the model
+        ("report", signal.SIGINT, lambda o, n: _log_has(o, "report: building", n), 0.5),
     ]
     for stage, sig, when, delay in kills:
         log_size = len((out / "run.log").read_text(encoding="utf-8"))
@@ -276,20 +348,35 @@ def test_a_run_killed_in_any_stage_keeps_the_previous_outputs_and_the_next_run_c
             lineage.whole(out, s)
         if sig == signal.SIGINT:
             assert not [p for p in out.rglob(".*.tmp")], "an interrupted run cleans up after itself"
-            assert "stopped: interrupted" in (out / "run.log").read_text(encoding="utf-8")[log_size:]
+            assert (
+                "stopped: interrupted" in (out / "run.log").read_text(encoding="utf-8")[log_size:]
+            )
 
     proc = run_cli("run", raw_b, "--out", out, "-q")
     assert proc.returncode == 0, proc.stderr
     assert not [p for p in out.rglob(".*.tmp")]
-    assert "temporary file(s) an interrupted run left" in (out / "run.log").read_text(encoding="utf-8")
+    assert "temporary file(s) an interrupted run left" in (out / "run.log").read_text(
+        encoding="utf-8"
+    )
     cfg = Config()
     for s in STAGES:
         lineage.require(out, s, cfg)
 
     clean = tmp_path / "clean"
     assert run_cli("run", raw_b, "--out", clean, "-q").returncode == 0
-    for name in ("turns.parquet", "passages.parquet", "segments.parquet", "assignments.parquet", "themes.parquet"):
-        pd.testing.assert_frame_equal(pd.read_parquet(out / name), pd.read_parquet(clean / name), obj=name)
+    for name in (
+        "turns.parquet",
+        "passages.parquet",
+        "segments.parquet",
+        "assignments.parquet",
+        "themes.parquet",
+    ):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(out / name), pd.read_parquet(clean / name), obj=name
+        )
     import json
+
     mine, theirs = (json.loads((d / "report" / "report.json").read_text()) for d in (out, clean))
-    assert [t["headline"] for t in mine["takeaways"]] == [t["headline"] for t in theirs["takeaways"]]
+    assert [t["headline"] for t in mine["takeaways"]] == [
+        t["headline"] for t in theirs["takeaways"]
+    ]

@@ -6,18 +6,22 @@ import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
-from pipeline.config import Config
+from pipeline.core.config import Config
 from pipeline.report import run as report_run
-from pipeline.report.build import build_report, normalise_background
+from pipeline.report.build import build_report
+from pipeline.report.overview import normalise_background
 from pipeline.report.render import render_html, render_markdown
 from pipeline.report.schema import Report
 
+# Every test here reads a stage fixture, runs a stage or loads a model.
+pytestmark = pytest.mark.slow
+
 STAMP = "2026-01-01T00:00:00+00:00"
-# The article's four lessons, by key terms (MISSION.md); the sample notes were written before this code.
+# The article's four lessons, by key terms (MISSION.md); the sample notes were written before
+# this code.
 LESSONS = {
     "referrals / word of mouth": r"referral|word of mouth|good work|great work",
     "a niche": r"niche|domain|speciali",
@@ -27,9 +31,16 @@ LESSONS = {
 
 
 @pytest.fixture(scope="module")
-def sample_report(sample_out):
-    written = report_run(sample_out, Config(), generated_at=STAMP)
-    return sample_out, written, Report.model_validate_json(written["json"].read_text(encoding="utf-8"))
+def sample_report(themed, tmp_path_factory):
+    # The session's themed folder is read-only: the report is written into a copy of it.
+    out = tmp_path_factory.mktemp("report") / "out"
+    shutil.copytree(themed, out)
+    written = report_run(out, Config(), generated_at=STAMP)
+    return (
+        out,
+        written,
+        Report.model_validate_json(written["json"].read_text(encoding="utf-8")),
+    )
 
 
 def test_writes_all_three_files_and_figures(sample_report):
@@ -37,8 +48,13 @@ def test_writes_all_three_files_and_figures(sample_report):
     folder = out / "report"
     for name in ("report.html", "report.md", "report.json", "themes_by_section.png", "numbers.png"):
         assert (folder / name).stat().st_size > 0, name
-    assert "![Main themes per section](themes_by_section.png)" in (folder / "report.md").read_text(encoding="utf-8")
-    assert report.figures == {"themes_by_section": "themes_by_section.png", "numbers": "numbers.png"}
+    assert "![Main themes per section](themes_by_section.png)" in (folder / "report.md").read_text(
+        encoding="utf-8"
+    )
+    assert report.figures == {
+        "themes_by_section": "themes_by_section.png",
+        "numbers": "numbers.png",
+    }
 
 
 def test_overview_counts_and_diversity(sample_report):
@@ -50,7 +66,9 @@ def test_overview_counts_and_diversity(sample_report):
     # metadata.csv gives every interviewee's background; no two people share the same set
     assert len(o.backgrounds_by_interview) == 11
     assert len({tuple(v) for v in o.backgrounds_by_interview.values()}) == 11
-    assert {"biomedical engineering", "industrial engineering", "physics", "MBA"} <= set(o.backgrounds)
+    assert {"biomedical engineering", "industrial engineering", "physics", "MBA"} <= set(
+        o.backgrounds
+    )
     assert len(o.backgrounds) >= 14
 
 
@@ -150,12 +168,16 @@ def test_same_input_gives_the_same_report(sample_report):
     assert again.method.report_sha256 == report.method.report_sha256
 
 
-def test_takeaways_option_changes_the_count(sample_out, tmp_path):
-    report = build_report(sample_out, Config(report={"takeaways": 2}), STAMP)
+def test_takeaways_option_changes_the_count(themed_copy):
+    # build_report adds the advice sentences' vectors to OUT/cache: a copy, not the session folder
+    report = build_report(themed_copy, Config(report={"takeaways": 2}), STAMP)
     assert len(report.takeaways) == 2
 
 
-HOSTILE = '<script>alert(1)</script> [a link](http://evil.example) {{ template }} <img src=x onerror=alert(2)>'
+HOSTILE = (
+    "<script>alert(1)</script> [a link](http://evil.example) {{ template }} "
+    "<img src=x onerror=alert(2)>"
+)
 
 
 def _hostile(report: Report) -> Report:
@@ -186,7 +208,9 @@ def test_transcript_text_is_escaped_and_the_page_is_offline(sample_report):
     parser = _Collector()
     parser.feed(page)
     assert "script" not in parser.tags and "link" not in parser.tags and "iframe" not in parser.tags
-    assert all(u.startswith("data:image/png;base64,") or u.startswith("#") for u in parser.urls), parser.urls
+    assert all(u.startswith("data:image/png;base64,") or u.startswith("#") for u in parser.urls), (
+        parser.urls
+    )
     markdown = render_markdown(hostile)
     assert "<script>" not in markdown and "[a link](" not in markdown and "\\<script\\>" in markdown
     # the real page: every quote is there, escaped
@@ -197,33 +221,58 @@ def test_transcript_text_is_escaped_and_the_page_is_offline(sample_report):
 
 
 def test_background_normalisation():
-    assert normalise_background("BS and MS electrical engineering (power systems)") == "electrical engineering"
+    assert (
+        normalise_background("BS and MS electrical engineering (power systems)")
+        == "electrical engineering"
+    )
     assert normalise_background(" PhD physics") == "physics"
     assert normalise_background("MBA") == "MBA"
 
 
 def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    return (
+        shutil.which("chromium")
+        or shutil.which("chromium-browser")
+        or shutil.which("google-chrome")
+    )
 
 
 def test_report_renders_in_headless_chromium(sample_report, tmp_path):
     browser = _chromium()
     if browser is None:
-        pytest.skip("headless Chromium is not installed and `make test` could not install it (needs root and apt)")
+        pytest.skip(
+            "headless Chromium is not installed and `make test` could not install it "
+            "(needs root and apt)"
+        )
     page = sample_report[1]["html"].resolve()
     shot = tmp_path / "report.png"
-    base = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-            "--user-data-dir=" + str(tmp_path / "profile")]
-    subprocess.run([*base, "--window-size=1200,2400", f"--screenshot={shot}", page.as_uri()],
-                   check=True, capture_output=True, timeout=120)
+    base = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--user-data-dir=" + str(tmp_path / "profile"),
+    ]
+    subprocess.run(
+        [*base, "--window-size=1200,2400", f"--screenshot={shot}", page.as_uri()],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     from PIL import Image
 
     image = Image.open(shot).convert("L")
     assert image.size == (1200, 2400)
     low, high = image.getextrema()
     assert high - low > 100, "the screenshot is blank"
-    dom = subprocess.run([*base, "--dump-dom", page.as_uri()], check=True, capture_output=True, text=True,
-                         timeout=120).stdout
+    dom = subprocess.run(
+        [*base, "--dump-dom", page.as_uri()],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     for section in ("overview", "sections", "takeaways", "numbers", "lists", "rare", "method"):
         assert f'id="{section}"' in dom, section
     assert dom.count('class="takeaway"') == 4
@@ -235,7 +284,7 @@ def test_cli_report_prints_where_the_files_are(cli, sample_out, tmp_path):
     proc = cli("report", "--out", out, "--takeaways", "3")
     assert proc.returncode == 0, proc.stderr
     for name in ("report.html", "report.md", "report.json"):
-        assert str(out / "report" / name) in proc.stdout
+        assert str(out / "report" / name) in proc.stderr  # messages go to stderr, results to stdout
     assert len(json.loads((out / "report" / "report.json").read_text())["takeaways"]) == 3
 
 
@@ -249,4 +298,6 @@ def test_cli_prints_the_schema(cli):
     proc = cli("report", "--schema")
     assert proc.returncode == 0
     schema = json.loads(proc.stdout)
-    assert {"overview", "sections", "takeaways", "numbers", "lists", "rare", "method"} <= set(schema["properties"])
+    assert {"overview", "sections", "takeaways", "numbers", "lists", "rare", "method"} <= set(
+        schema["properties"]
+    )

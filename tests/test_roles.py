@@ -43,9 +43,15 @@ def test_interviewee_name_from_metadata():
 
 def test_role_words_in_labels():
     decision = decide_roles(turns(("Q", "Why?"), ("A", "Because."), ("Interviewer 2", "And?")))
-    assert decision.roles == {"Q": "interviewer", "A": "interviewee", "Interviewer 2": "interviewer"}
+    assert decision.roles == {
+        "Q": "interviewer",
+        "A": "interviewee",
+        "Interviewer 2": "interviewer",
+    }
     assert decision.method == "speaker labels"
-    only_interviewee = decide_roles(turns(("Interviewee", "Long answer here."), ("Kim", "Short question?")))
+    only_interviewee = decide_roles(
+        turns(("Interviewee", "Long answer here."), ("Kim", "Short question?"))
+    )
     assert only_interviewee.roles == {"Interviewee": "interviewee", "Kim": "interviewer"}
 
 

@@ -4,20 +4,22 @@ import csv
 import json
 
 import pytest
-
 from conftest import ROOT, SAMPLE_RAW
-from pipeline.config import Config
+
+from pipeline.core.config import Config
 from pipeline.ingest import run
 
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    return run(SAMPLE_RAW, tmp_path_factory.mktemp("out"), Config())
+    return run(tmp_path_factory.mktemp("out"), Config(), raw_dir=SAMPLE_RAW)
 
 
 def test_every_sample_file_is_ingested_in_several_formats(sample):
     files = sample.manifest["files"]
-    assert all(f["status"] == "ingested" for f in files), [f for f in files if f["status"] != "ingested"]
+    assert all(f["status"] == "ingested" for f in files), [
+        f for f in files if f["status"] != "ingested"
+    ]
     assert {f["format"] for f in files} >= {"md", "txt", "vtt", "docx"}
     assert sample.manifest["counts"]["interviews"] >= 10
     assert sample.manifest["metadata"]["unknown_ids"] == []
@@ -57,7 +59,9 @@ def test_every_gold_answer_is_found_as_an_interviewee_turn(sample):
     assert {g["section"] for g in gold} == {"past", "present", "future"}
     turns = sample.turns
     for g in gold:
-        hits = turns[(turns.interview_id == g["interview"]) & turns.text.str.contains(g["text"], regex=False)]
+        hits = turns[
+            (turns.interview_id == g["interview"]) & turns.text.str.contains(g["text"], regex=False)
+        ]
         assert not hits.empty, g
         assert (hits.role == "interviewee").any(), g
 
@@ -76,6 +80,8 @@ def test_manifest_is_json_with_hashes(sample):
 
 
 def test_ingest_is_deterministic(sample, tmp_path):
-    again = run(SAMPLE_RAW, tmp_path, Config())
+    again = run(tmp_path, Config(), raw_dir=SAMPLE_RAW)
     assert again.turns.equals(sample.turns)
-    assert (tmp_path / "manifest.json").read_bytes() == (sample.out_dir / "manifest.json").read_bytes()
+    assert (tmp_path / "manifest.json").read_bytes() == (
+        sample.out_dir / "manifest.json"
+    ).read_bytes()

@@ -5,14 +5,14 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT
+
 from pipeline import embed, passages, segment
-from pipeline.artifacts import SEGMENTS, read_table
-from pipeline.config import Config, SegmentConfig
-from pipeline.guide import GuideError, load_guide
+from pipeline.core.catalog import SEGMENTS, read_table
+from pipeline.core.config import Config, SegmentConfig
+from pipeline.evaluate.segments import evaluate_segments, pk, segment_ids, window_diff
 from pipeline.ingest import run as ingest
-from pipeline.segment_eval import evaluate_segments, pk, segment_ids, window_diff
+from pipeline.segment.guide import GuideError, load_guide
 
 GUIDE = load_guide()
 S = len(GUIDE.sections)
@@ -34,13 +34,22 @@ def one_hot(indices):
 
 # --- each evidence source on its own --------------------------------------
 
+
 def test_headings_alone_decide_sections():
     path, conf, _ = segment.decode(evidence(4, heading=one_hot([0, 1, 1, 2])), SegmentConfig(), S)
     assert path == [0, 1, 1, 2]
 
 
-@pytest.mark.parametrize("heading, expected", [("## Background", "past"), ("Now", "present"), ("Where next? Plans", "future"),
-                                               ("Past:", "past"), ("Misc", None)])
+@pytest.mark.parametrize(
+    "heading, expected",
+    [
+        ("## Background", "past"),
+        ("Now", "present"),
+        ("Where next? Plans", "future"),
+        ("Past:", "past"),
+        ("Misc", None),
+    ],
+)
 def test_heading_matching_by_alias(heading, expected):
     found = segment.heading_section(heading.strip("#: "), GUIDE)
     assert (GUIDE.names[found] if found is not None else None) == expected
@@ -52,26 +61,34 @@ def test_questions_alone_decide_sections():
     assert path == [0, 0, 1, 2]
 
 
-def test_guide_questions_match_paraphrases(sample_out):
+@pytest.mark.slow
+def test_guide_questions_match_paraphrases():
     from pipeline.embed import SentenceTransformerEmbedder
 
     encoder = SentenceTransformerEmbedder()
     gv = segment.GuideVectors(GUIDE, encoder.encode)
-    sims = gv.question_similarity(encoder.encode([
-        "So how did you end up in data science in the first place?",
-        "And where do most of your clients come from these days?",
-        "Where do you think all of this is heading for you?",
-    ]))
+    sims = gv.question_similarity(
+        encoder.encode(
+            [
+                "So how did you end up in data science in the first place?",
+                "And where do most of your clients come from these days?",
+                "Where do you think all of this is heading for you?",
+            ]
+        )
+    )
     assert [GUIDE.names[i] for i in sims.argmax(axis=1)] == ["past", "present", "future"]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("When I started, I applied to everything and worked for almost nothing.", "past"),
-    ("These days I usually work ten hours per client and I have three clients.", "present"),
-    ("Next year I will build a course, and eventually I plan to start an agency.", "future"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("When I started, I applied to everything and worked for almost nothing.", "past"),
+        ("These days I usually work ten hours per client and I have three clients.", "present"),
+        ("Next year I will build a course, and eventually I plan to start an agency.", "future"),
+    ],
+)
 def test_answer_cues_alone(text, expected):
-    from pipeline import nlp
+    from pipeline.core import nlp
 
     counts = segment.cue_counts(nlp.english()(text))
     assert max(counts, key=counts.get) == expected
@@ -87,16 +104,26 @@ def test_answer_meaning_alone():
 
 # --- joint decoding -------------------------------------------------------
 
+
 def test_order_prior_fixes_wrong_per_turn_decisions():
     # A call that moves past -> present -> future, but two answers look like
     # another section on their own (a present-tense aside in the past part, a
     # future-ish remark in the present part). Per-turn argmax gets them wrong;
     # decoding the conversation as a whole does not.
-    cues = np.array([
-        [1.0, 0, 0], [1.0, 0, 0], [0, 0.55, 0], [1.0, 0, 0],   # aside at t=2
-        [0, 1.0, 0], [0, 0, 0.55], [0, 1.0, 0], [0, 1.0, 0],   # aside at t=5
-        [0, 0, 1.0], [0, 0, 1.0],
-    ])
+    cues = np.array(
+        [
+            [1.0, 0, 0],
+            [1.0, 0, 0],
+            [0, 0.55, 0],
+            [1.0, 0, 0],  # aside at t=2
+            [0, 1.0, 0],
+            [0, 0, 0.55],
+            [0, 1.0, 0],
+            [0, 1.0, 0],  # aside at t=5
+            [0, 0, 1.0],
+            [0, 0, 1.0],
+        ]
+    )
     cfg = SegmentConfig()
     path, confidence, alone = segment.decode(evidence(10, cues=cues * 2), cfg, S)
     assert list(alone[[2, 5]]) == [1, 2]  # wrong on their own
@@ -121,6 +148,7 @@ def test_viterbi_and_posteriors_by_hand():
 
 # --- metrics against hand-computed values ---------------------------------
 
+
 def test_segment_ids():
     assert segment_ids(list("aabba")) == [0, 0, 1, 1, 2]
 
@@ -140,8 +168,13 @@ def test_pk_and_window_diff_by_hand():
 
 # --- the sample notes against their gold file -----------------------------
 
-def test_sample_sections_beat_both_baselines(sample_out):
-    result = evaluate_segments(sample_out, ROOT / "data" / "gold" / "sections.csv", Config())
+
+@pytest.mark.slow
+def test_sample_sections_beat_both_baselines(segmented, copy_of):
+    # On a copy: the guide's questions are embedded through OUT/cache, which keeps them.
+    result = evaluate_segments(
+        copy_of(segmented), Config(), gold=ROOT / "data" / "gold" / "sections.csv"
+    )
     ours = result["interview-insights"]
     assert result["located"] == result["rows"]
     assert ours["accuracy"] >= 0.85
@@ -151,25 +184,30 @@ def test_sample_sections_beat_both_baselines(sample_out):
         assert ours["window_diff"] < result[baseline]["window_diff"]
 
 
-def test_every_turn_and_passage_has_a_section_with_evidence(sample_out):
-    table = read_table(SEGMENTS, sample_out)
-    turns = pd.read_parquet(sample_out / "turns.parquet")
+@pytest.mark.slow
+def test_every_turn_and_passage_has_a_section_with_evidence(segmented):
+    table = read_table(SEGMENTS, segmented)
+    turns = pd.read_parquet(segmented / "turns.parquet")
     assert (table.unit == "turn").sum() == len(turns)
-    assert (table.unit == "passage").sum() == len(pd.read_parquet(sample_out / "passages.parquet"))
+    assert (table.unit == "passage").sum() == len(pd.read_parquet(segmented / "passages.parquet"))
     assert set(table.section) <= set(GUIDE.names)
     assert table.confidence.between(0, 1).all()
     assert (table.evidence.str.len() > 0).all()
     notes = table[(table.interview_id == "call-05-priya") & (table.unit == "turn")]
-    assert notes.evidence.str.contains("heading").mean() > 0.8  # bullet notes: sections from headings
+    assert (
+        notes.evidence.str.contains("heading").mean() > 0.8
+    )  # bullet notes: sections from headings
 
 
-def test_non_english_conversation_is_segmented_without_grammar_cues(sample_out):
-    table = read_table(SEGMENTS, sample_out)
+@pytest.mark.slow
+def test_non_english_conversation_is_segmented_without_grammar_cues(segmented):
+    table = read_table(SEGMENTS, segmented)
     french = table[(table.interview_id == "appel-11-camille") & (table.unit == "turn")]
     assert len(french) and french.evidence.str.contains("grammar cues off").all()
 
 
 # --- guides ---------------------------------------------------------------
+
 
 def write(tmp_path, text):
     path = tmp_path / "guide.yaml"
@@ -178,7 +216,10 @@ def write(tmp_path, text):
 
 
 def test_custom_guide_with_any_sections(tmp_path):
-    guide = load_guide(write(tmp_path, """
+    guide = load_guide(
+        write(
+            tmp_path,
+            """
         name: product discovery
         sections:
           - name: background
@@ -190,20 +231,40 @@ def test_custom_guide_with_any_sections(tmp_path):
           - name: wishes
             description: What they want
             questions: ["If you had a magic wand, what would you change?"]
-    """))
+    """,
+        )
+    )
     assert guide.names == ["background", "problems", "wishes"] and guide.sections[0].tense is None
 
 
-@pytest.mark.parametrize("text, message", [
-    ("sections:\n  - name: a\n    description: d\n    questions: nope\n", r"line 4: sections\[0\]\.questions: expected a list of strings"),
-    ("sections:\n  - name: a\n    questions: [q]\n", r"sections\[0\]\.description: missing"),
-    ("sections:\n  - name: a\n    description: d\n    questions: [q]\n    tense: someday\n", r"line 5: sections\[0\]\.tense"),
-    ("sections: []\n", r"line 1: sections: expected a non-empty list"),
-    ("name: x\n", r"sections: missing"),
-    ("sections:\n  - name: a\n    description: d\n    questions: [q]\n  - name: a\n    description: d\n    questions: [q]\n", "duplicate name"),
-    ("sections:\n  - name: a\n    descripton: d\n    questions: [q]\n", r"line 2: sections\[0\]\.descripton: unknown field"),
-    ("sections: [\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "sections:\n  - name: a\n    description: d\n    questions: nope\n",
+            r"line 4: sections\[0\]\.questions: expected a list of strings",
+        ),
+        ("sections:\n  - name: a\n    questions: [q]\n", r"sections\[0\]\.description: missing"),
+        (
+            "sections:\n  - name: a\n    description: d\n    questions: [q]\n    tense: someday\n",
+            r"line 5: sections\[0\]\.tense",
+        ),
+        ("sections: []\n", r"line 1: sections: expected a non-empty list"),
+        ("name: x\n", r"sections: missing"),
+        (
+            (
+                "sections:\n  - name: a\n    description: d\n    questions: [q]\n  - name: a\n    "
+                "description: d\n    questions: [q]\n"
+            ),
+            "duplicate name",
+        ),
+        (
+            "sections:\n  - name: a\n    descripton: d\n    questions: [q]\n",
+            r"line 2: sections\[0\]\.descripton: unknown field",
+        ),
+        ("sections: [\n", "not valid YAML"),
+    ],
+)
 def test_malformed_guides_name_field_and_line(tmp_path, text, message):
     with pytest.raises(GuideError, match=message):
         load_guide(write(tmp_path, text))
@@ -211,33 +272,47 @@ def test_malformed_guides_name_field_and_line(tmp_path, text, message):
 
 # --- bad input through the real stage -------------------------------------
 
+
+@pytest.mark.slow
 def test_awkward_conversations_and_a_one_section_guide(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
-    (raw / "one-turn.txt").write_text("Maria: I studied physics and then moved into freelance data science work.\n")
+    (raw / "one-turn.txt").write_text(
+        "Maria: I studied physics and then moved into freelance data science work.\n"
+    )
     (raw / "all-present.md").write_text(
-        "## Now\n- three clients at the moment, about ten hours a week each\n- gets clients through referrals these days\n"
+        "## Now\n- three clients at the moment, about ten hours a week each\n- gets clients "
+        "through referrals these days\n"
     )
     (raw / "talk.txt").write_text(
-        "Sam: How did you get into data science?\nMaria: I studied physics and did a bootcamp after my PhD.\n"
-        "Sam: How do you find clients now?\nMaria: Mostly referrals from earlier clients these days.\n"
+        "Sam: How did you get into data science?\nMaria: I studied physics and did a bootcamp "
+        "after my PhD.\nSam: How do you find clients now?\nMaria: Mostly referrals from earlier "
+        "clients these days.\n"
     )
     out = tmp_path / "out"
     cfg = Config()
-    ingest(raw, out, cfg)
+    ingest(out, cfg, raw_dir=raw)
     passages.run(out, cfg)
     embed.run(out, cfg)
     table = segment.run(out, cfg)
     turns = table[table.unit == "turn"]
     assert set(turns.interview_id) == {"one-turn", "all-present", "talk"}
     assert set(turns[turns.interview_id == "all-present"].section) == {"present"}
-    single = load_guide(write(tmp_path, "sections:\n  - name: everything\n    description: all\n    questions: [Tell me about it]\n"))
+    single = load_guide(
+        write(
+            tmp_path,
+            (
+                "sections:\n  - name: everything\n    description: all\n    questions: [Tell me "
+                "about it]\n"
+            ),
+        )
+    )
     table = segment.run(out, cfg, guide=single)
     assert set(table.section) == {"everything"} and (table.confidence == 1.0).all()
 
 
 def test_section_gold_file_needs_its_columns(tmp_path):
-    from pipeline.segment_eval import read_gold_sections
+    from pipeline.evaluate.segments import read_gold_sections
 
     bad = tmp_path / "bad.csv"
     bad.write_text("interview,section\na,past\n")
@@ -245,4 +320,6 @@ def test_section_gold_file_needs_its_columns(tmp_path):
         read_gold_sections(bad)
     good = tmp_path / "good.csv"
     good.write_text("Interview , Text,Section\n a , Hello there , past \n")
-    assert read_gold_sections(good).to_dict("records") == [{"interview": "a", "text": "Hello there", "section": "past"}]
+    assert read_gold_sections(good).to_dict("records") == [
+        {"interview": "a", "text": "Hello there", "section": "past"}
+    ]

@@ -1,11 +1,12 @@
 """The turn parser: every label shape, continuation lines, notes without labels,
 and properties that must hold for any input (no crash, no text lost)."""
 
-from collections import Counter
 import re
+from collections import Counter
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.ingest.turn_parser import parse_text, parse_timestamp
 
@@ -45,13 +46,19 @@ def test_timestamps_are_kept_in_seconds():
     assert [t.start for t in turns] == [723.0, 3723.5, 307.0]
 
 
-@pytest.mark.parametrize("text, seconds", [("00:00:01.000", 1.0), ("1:00", 60.0), ("01:02:03,250", 3723.25), ("x", None), (None, None)])
+@pytest.mark.parametrize(
+    "text, seconds",
+    [("00:00:01.000", 1.0), ("1:00", 60.0), ("01:02:03,250", 3723.25), ("x", None), (None, None)],
+)
 def test_parse_timestamp(text, seconds):
     assert parse_timestamp(text) == seconds
 
 
 def test_continuation_lines_join_the_current_turn():
-    text = "Sam: How did you start?\nMaria: I studied physics.\nThen a bootcamp.\n\n- first small projects\nSam: And now?"
+    text = (
+        "Sam: How did you start?\nMaria: I studied physics.\nThen a bootcamp.\n\n"
+        "- first small projects\nSam: And now?"
+    )
     assert speakers_and_texts(text) == [
         ("Sam", "How did you start?"),
         ("Maria", "I studied physics.\nThen a bootcamp.\n- first small projects"),
@@ -69,7 +76,10 @@ def test_a_one_off_label_right_after_a_question_is_a_speaker_but_not_mid_answer(
 
 
 def test_otter_header_line_starts_a_turn():
-    text = "Maria Lopez  0:03\nI studied physics.\nSam Lee  0:15\nWhat next?\nMaria Lopez  0:20\nA course."
+    text = (
+        "Maria Lopez  0:03\nI studied physics.\nSam Lee  0:15\nWhat next?\n"
+        "Maria Lopez  0:20\nA course."
+    )
     turns = parse_text(text).turns
     assert [(t.speaker, t.text, t.start) for t in turns] == [
         ("Maria Lopez", "I studied physics.", 3.0),
@@ -83,7 +93,11 @@ def test_a_word_with_a_colon_once_is_not_a_speaker():
     result = parse_text(text)
     assert not result.labelled
     assert all(t.speaker is None for t in result.turns)
-    assert [t.text for t in result.turns] == ["Context: met at a meetup in May.", "studied physics", "Tools: Python and SQL"]
+    assert [t.text for t in result.turns] == [
+        "Context: met at a meetup in May.",
+        "studied physics",
+        "Tools: Python and SQL",
+    ]
 
 
 def test_heading_words_are_headings_not_speakers_even_when_repeated():
@@ -91,7 +105,10 @@ def test_heading_words_are_headings_not_speakers_even_when_repeated():
     result = parse_text(text)
     assert not result.labelled
     assert [(t.text, t.heading) for t in result.turns] == [
-        ("physics", "Past"), ("a course", "Future"), ("bootcamp", "Past"), ("consultancy", "Future"),
+        ("physics", "Past"),
+        ("a course", "Future"),
+        ("bootcamp", "Past"),
+        ("consultancy", "Future"),
     ]
 
 
@@ -123,17 +140,24 @@ def test_in_transcripts_a_colon_line_inside_an_answer_is_not_a_heading():
 
 
 def test_markdown_heading_in_a_transcript_sets_the_heading():
-    turns = parse_text("## Past\nSam: How?\nMaria: Physics.\n## Future\nSam: Next?\nMaria: A course.").turns
+    turns = parse_text(
+        "## Past\nSam: How?\nMaria: Physics.\n## Future\nSam: Next?\nMaria: A course."
+    ).turns
     assert [t.heading for t in turns] == ["Past", "Past", "Future", "Future"]
 
 
 def test_text_before_the_first_label_is_kept_without_speaker():
-    turns = parse_text("Call notes, 3 May\nSam: How did you start?\nMaria: Physics.\nSam: ok\nMaria: yes").turns
+    turns = parse_text(
+        "Call notes, 3 May\nSam: How did you start?\nMaria: Physics.\nSam: ok\nMaria: yes"
+    ).turns
     assert (turns[0].speaker, turns[0].text) == (None, "Call notes, 3 May")
 
 
 def test_urls_and_times_are_not_labels():
-    text = "See https://example.com for details.\nWe met at 10:30: it was fine.\nSee https://example.com again."
+    text = (
+        "See https://example.com for details.\nWe met at 10:30: it was fine.\n"
+        "See https://example.com again."
+    )
     assert all(t.speaker is None for t in parse_text(text).turns)
 
 
@@ -145,13 +169,22 @@ def test_source_lines_are_one_based_and_offset():
 # --- properties -----------------------------------------------------------
 
 WORD = st.text(alphabet=st.characters(categories=("Lu", "Ll", "Nd")), min_size=1, max_size=8)
-NAME = st.sampled_from(["Maria", "Sam Lee", "Interviewer 1", "Q", "A", "Zoë", "Interviewee", "Past", "Note"])
+NAME = st.sampled_from(
+    ["Maria", "Sam Lee", "Interviewer 1", "Q", "A", "Zoë", "Interviewee", "Past", "Note"]
+)
 SENTENCE = st.lists(WORD, min_size=0, max_size=8).map(" ".join)
 LINE = st.one_of(
     SENTENCE,
     st.builds(lambda n, s: f"{n}: {s}", NAME, SENTENCE),
     st.builds(lambda n, s: f"**{n}:** {s}", NAME, SENTENCE),
-    st.builds(lambda h, m, s, n, t: f"[{h:02d}:{m:02d}:{s:02d}] {n}: {t}", st.integers(0, 9), st.integers(0, 59), st.integers(0, 59), NAME, SENTENCE),
+    st.builds(
+        lambda h, m, s, n, t: f"[{h:02d}:{m:02d}:{s:02d}] {n}: {t}",
+        st.integers(0, 9),
+        st.integers(0, 59),
+        st.integers(0, 59),
+        NAME,
+        SENTENCE,
+    ),
     st.builds(lambda s: f"- {s}", SENTENCE),
     st.builds(lambda s: f"## {s}", SENTENCE),
     st.builds(lambda s: f"{s}?", SENTENCE),
@@ -198,5 +231,6 @@ def test_turn_lines_are_increasing_and_point_at_their_text(lines):
 
 def test_a_single_exchange_is_still_two_speakers():
     assert speakers_and_texts("Sam: How did you start?\nBen: With small projects on Upwork.") == [
-        ("Sam", "How did you start?"), ("Ben", "With small projects on Upwork."),
+        ("Sam", "How did you start?"),
+        ("Ben", "With small projects on Upwork."),
     ]

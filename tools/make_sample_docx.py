@@ -8,6 +8,7 @@ Usage (from the repository root):
     python tools/make_sample_docx.py                 # all sources, default rounds
     python tools/make_sample_docx.py call-09-rafael --round round-2
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,9 +45,15 @@ def build(interview_id: str, round_dir: str) -> Path:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("ids", nargs="*", help="interview ids (default: every source in tools/sample_src)")
-    ap.add_argument("--round", dest="round_dir", default=None,
-                    help="folder under data/raw to write to (default: per-id mapping, else round-2)")
+    ap.add_argument(
+        "ids", nargs="*", help="interview ids (default: every source in tools/sample_src)"
+    )
+    ap.add_argument(
+        "--round",
+        dest="round_dir",
+        default=None,
+        help="folder under data/raw to write to (default: per-id mapping, else round-2)",
+    )
     args = ap.parse_args()
     ids = args.ids or sorted(p.stem for p in SRC_DIR.glob("*.txt"))
     for interview_id in ids:

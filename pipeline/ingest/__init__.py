@@ -1,5 +1,8 @@
-"""Ingest stage: readers per format -> one table of turns."""
+"""Ingest stage: readers per format -> one table of turns with speakers, roles and languages."""
 
-from .stage import IngestResult, NothingIngested, run
+from ..core.registry import runner
+from .stage import IngestResult, NothingIngested, discover
 
-__all__ = ["IngestResult", "NothingIngested", "run"]
+run = runner("ingest")
+
+__all__ = ["IngestResult", "NothingIngested", "discover", "run"]

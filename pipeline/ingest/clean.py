@@ -17,7 +17,9 @@ _DISFLUENCIES = r"u+h+|u+m+|u+h+m+|e+r+m+|e+h+|h+m+|m+h+m+|mm+|mm-hmm|mm-hm|mhm|
 _DISFLUENCY_RE = re.compile(rf"(?:,\s*)?(?<![\w'-])(?:{_DISFLUENCIES})(?![\w'-])[,.…]*", re.I)
 # Discourse fillers, removed only when set off by punctuation or at a clause start.
 _SET_OFF = r"you know|i mean|like|you see|sort of|kind of|basically"
-_SET_OFF_RE = re.compile(rf"(?:(?<=[,;:.!?—–])|^)\s*(?:{_SET_OFF})\s*(?:,|(?=[.!?;—–])|$)", re.I | re.M)
+_SET_OFF_RE = re.compile(
+    rf"(?:(?<=[,;:.!?—–])|^)\s*(?:{_SET_OFF})\s*(?:,|(?=[.!?;—–])|$)", re.I | re.M
+)
 # False starts: "I, I, I went" always; "the the" only for short function words,
 # because some doublings are grammatical ("I had had enough").
 _REPEAT_COMMA_RE = re.compile(r"\b(\w+(?:'\w+)?)(?:\s*,\s*(?:-\s*)?\1\b)+", re.I)
@@ -25,10 +27,10 @@ _FUNCTION_WORDS = r"i|i'm|the|a|an|we|it|and|so|to|my|you|he|she|they|in|of|on|w
 _REPEAT_SPACE_RE = re.compile(rf"\b({_FUNCTION_WORDS})(?:\s+\1\b)+", re.I)
 _SPACE_BEFORE_PUNCT_RE = re.compile(r"(?<!\s)\s+([,.!?;:])")
 _BACKCHANNEL_WORDS = frozenset(
-    """yeah yes yep yup ya yah right exactly okay ok sure totally absolutely cool great nice wow oh ah
-    aha mm hmm mhm uh-huh mm-hmm got it i see interesting true makes sense thanks thank you no nope
-    definitely gotcha alright all for sure that's thats fair good perfect indeed correct huh wow
-    awesome amazing really so and um uh""".split()
+    """yeah yes yep yup ya yah right exactly okay ok sure totally absolutely cool great nice wow oh
+    ah aha mm hmm mhm uh-huh mm-hmm got it i see interesting true makes sense thanks thank you no
+    nope definitely gotcha alright all for sure that's thats fair good perfect indeed correct huh
+    wow awesome amazing really so and um uh""".split()
 )
 
 
@@ -48,9 +50,24 @@ def _filler_re(extra: Iterable[str]) -> re.Pattern[str] | None:
 
 
 def clean_text(text: str, extra_fillers: Iterable[str] = ()) -> str:
+    """Text for analysis: the words said, without markup, stage directions and fillers.
+
+    Removes ``**``/``__`` emphasis, stage directions ("[laughs]"), disfluencies ("um",
+    "uh") and repeated words ("I, I", "the the"), and tidies the spacing and punctuation
+    left behind; the original turn text is kept beside it for quotes.
+
+    Args:
+        text: one turn's text as written.
+        extra_fillers: more words or phrases to remove (``ingest.extra_fillers``).
+
+    Returns:
+        The cleaned text, capitalised when the original started with a capital.
+    """
     out = STAGE_DIRECTION_RE.sub(" ", text.replace("**", "").replace("__", ""))
     # "physics, uh." keeps its full stop; a filler that is a whole sentence ("Um.") goes entirely.
-    out = _DISFLUENCY_RE.sub(lambda m: ". " if m.group(0).startswith(",") and "." in m.group(0) else " ", out)
+    out = _DISFLUENCY_RE.sub(
+        lambda m: ". " if m.group(0).startswith(",") and "." in m.group(0) else " ", out
+    )
     extra = _filler_re(extra_fillers)
     if extra is not None:
         out = extra.sub(" ", out)
@@ -72,10 +89,25 @@ def clean_text(text: str, extra_fillers: Iterable[str] = ()) -> str:
 
 
 def is_backchannel(text: str) -> bool:
-    """A turn that only acknowledges ("yeah, exactly", "mm-hmm", "right") and says nothing new."""
+    """A turn that only acknowledges ("yeah, exactly", "mm-hmm", "right") and says nothing new.
+
+    Args:
+        text: one turn's text.
+
+    Returns:
+        True for at most six words, all acknowledgement words.
+    """
     words = re.findall(r"[\w'-]+", text.casefold())
     return len(words) <= 6 and all(w in _BACKCHANNEL_WORDS for w in words)
 
 
 def word_count(text: str) -> int:
+    """The number of words, counted the same way for every count in the outputs.
+
+    Args:
+        text: any text.
+
+    Returns:
+        How many runs of word characters it holds.
+    """
     return len(re.findall(r"\w+", text))

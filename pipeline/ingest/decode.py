@@ -32,7 +32,22 @@ def _guess_bomless_utf16(data: bytes) -> str | None:
 
 
 def decode_text(data: bytes) -> tuple[str, str, list[str]]:
-    """Return (text, encoding, warnings). Raises SkipFile/FailFile with a reason."""
+    """Decode a text file's bytes, whatever common encoding it was saved in.
+
+    A byte-order mark decides first; NUL bytes mean UTF-16 without one (or binary);
+    otherwise UTF-8, falling back to cp1252 and then latin-1 with a warning. Line
+    endings become ``\n`` and the text is NFC-normalised.
+
+    Args:
+        data: the file's bytes.
+
+    Returns:
+        ``(text, encoding, warnings)``.
+
+    Raises:
+        SkipFile: the file is empty or only whitespace.
+        FailFile: it looks like binary data, or its declared encoding does not decode.
+    """
     warnings: list[str] = []
     if not data.strip():
         raise SkipFile("empty file")
@@ -45,7 +60,9 @@ def decode_text(data: bytes) -> tuple[str, str, list[str]]:
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise FailFile(f"declared {encoding} but cannot be decoded: {exc.reason} at byte {exc.start}") from None
+            raise FailFile(
+                f"declared {encoding} but cannot be decoded: {exc.reason} at byte {exc.start}"
+            ) from None
     else:
         try:
             text = data.decode("utf-8")
@@ -58,9 +75,13 @@ def decode_text(data: bytes) -> tuple[str, str, list[str]]:
             except UnicodeDecodeError:
                 text = data.decode("latin-1")
                 encoding = "latin-1"
-            warnings.append(f"not valid UTF-8 (first bad byte at offset {bad_at}); decoded as {encoding}")
+            warnings.append(
+                f"not valid UTF-8 (first bad byte at offset {bad_at}); decoded as {encoding}"
+            )
     text = text.lstrip("\ufeff")
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS)
+    controls = sum(
+        1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS
+    )
     if text and controls / len(text) > 0.02:
         raise FailFile(f"looks like binary data, not text ({controls} control characters)")
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))

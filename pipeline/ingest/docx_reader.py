@@ -12,6 +12,16 @@ _MB = 1024 * 1024
 
 
 def check_zip_bomb(data: bytes, max_uncompressed_mb: float, max_ratio: float) -> None:
+    """Refuse a .docx that would unpack to far more than it weighs, before opening it.
+
+    Args:
+        data: the file's bytes.
+        max_uncompressed_mb: the largest unpacked size accepted.
+        max_ratio: the largest unpacked / packed size ratio accepted.
+
+    Raises:
+        FailFile: it is not a zip file, or it is over either limit.
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             unpacked = sum(info.file_size for info in zf.infolist())
@@ -25,7 +35,27 @@ def check_zip_bomb(data: bytes, max_uncompressed_mb: float, max_ratio: float) ->
         )
 
 
-def read_docx_file(data: bytes, *, name: str, max_uncompressed_mb: float = 200, max_ratio: float = 100) -> ReadResult:
+def read_docx_file(
+    data: bytes, *, name: str, max_uncompressed_mb: float = 200, max_ratio: float = 100
+) -> ReadResult:
+    """Read a Word (or Otter) .docx: paragraphs, then table rows, as lines of turns.
+
+    Word headings become Markdown headings and a two-cell table row becomes
+    ``speaker: text``, so the turn parser treats them as it does in text files.
+
+    Args:
+        data: the file's bytes.
+        name: its path relative to the raw folder (the reader signature; unused).
+        max_uncompressed_mb: see :func:`check_zip_bomb`.
+        max_ratio: see :func:`check_zip_bomb`.
+
+    Returns:
+        One conversation.
+
+    Raises:
+        SkipFile: the document has no text.
+        FailFile: it is not a valid or is a damaged .docx, or a possible zip bomb.
+    """
     check_zip_bomb(data, max_uncompressed_mb, max_ratio)
     import docx  # python-docx; imported late so other formats work without it loaded
     from docx.opc.exceptions import PackageNotFoundError

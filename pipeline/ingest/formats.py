@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from ..config import IngestConfig
+from ..core.config import IngestConfig
 from .docx_reader import read_docx_file
 from .model import ReadResult
 from .pdf_reader import read_pdf_file
@@ -17,6 +17,14 @@ Reader = Callable[..., ReadResult]
 
 
 def readers(config: IngestConfig) -> dict[str, Reader]:
+    """The reader of each supported file extension.
+
+    Args:
+        config: the ingest settings (the .docx unpacking limits).
+
+    Returns:
+        Extension (lower case, with the dot) -> ``reader(data, *, name) -> ReadResult``.
+    """
     docx = partial(
         read_docx_file,
         max_uncompressed_mb=config.max_docx_uncompressed_mb,

@@ -24,7 +24,15 @@ def _detector(codes: tuple[str, ...]):
 
 
 def detect_language(text: str, codes: list[str] | tuple[str, ...]) -> tuple[str, float]:
-    """Return (ISO 639-1 code, confidence 0..1); ``und`` when there is too little text."""
+    """The language of a text, among the configured ones.
+
+    Args:
+        text: the text to judge (only its first few thousand characters are read).
+        codes: ISO 639-1 codes to choose among (``ingest.languages``), at least two.
+
+    Returns:
+        ``(ISO 639-1 code, confidence 0..1)``; ``("und", 0.0)`` when there is too little text.
+    """
     sample = " ".join(text.split())[:_SAMPLE_CHARS]
     if len(sample) < 20:
         return UNDETERMINED, 0.0

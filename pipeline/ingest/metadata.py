@@ -29,6 +29,18 @@ def _strip_extension(value: str, extensions: tuple[str, ...]) -> str:
 
 
 def read_metadata(raw_dir: Path, extensions: tuple[str, ...]) -> MetadataTable:
+    """Read the raw folder's optional metadata.csv, one row per interview id.
+
+    Problems (no id column, empty or repeated ids, encoding) become warnings, never
+    errors: metadata enriches a run but is not needed for one.
+
+    Args:
+        raw_dir: the raw folder.
+        extensions: file extensions to strip from ids (``call-01.md`` -> ``call-01``).
+
+    Returns:
+        The rows by id (empty when there is no file), its warnings, and its name when found.
+    """
     path = Path(raw_dir) / METADATA_FILE
     table = MetadataTable()
     if not path.is_file():
@@ -45,17 +57,22 @@ def read_metadata(raw_dir: Path, extensions: tuple[str, ...]) -> MetadataTable:
     id_col = next((c for c in columns if c.strip().casefold() in _ID_COLUMNS), None)
     if id_col is None:
         table.warnings.append(
-            f"{METADATA_FILE}: no id column (expected one of {', '.join(_ID_COLUMNS)}); no metadata used"
+            f"{METADATA_FILE}: no id column (expected one of {', '.join(_ID_COLUMNS)}); "
+            "no metadata used"
         )
         return table
     for row in reader:
         raw_id = (row.get(id_col) or "").strip()
         if not raw_id:
-            table.warnings.append(f"{METADATA_FILE}: line {reader.line_num}: empty {id_col}; row ignored")
+            table.warnings.append(
+                f"{METADATA_FILE}: line {reader.line_num}: empty {id_col}; row ignored"
+            )
             continue
         key = _strip_extension(raw_id, extensions)
         if key in table.rows:
-            table.warnings.append(f"{METADATA_FILE}: line {reader.line_num}: id {key!r} repeated; later row wins")
+            table.warnings.append(
+                f"{METADATA_FILE}: line {reader.line_num}: id {key!r} repeated; later row wins"
+            )
         table.rows[key] = {
             c.strip(): (v.strip() if isinstance(v, str) else v)
             for c, v in row.items()

@@ -16,7 +16,9 @@ from .model import FailFile, ParsedDoc, ReadResult, SkipFile
 from .turn_parser import Line, parse_lines
 
 _EDGE = 3  # lines at the top and bottom of a page that may be furniture
-_PAGE_NUMBER_RE = re.compile(r"^(?:page\s*)?[-–—(]?\s*\d{1,4}\s*[-–—)]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
+_PAGE_NUMBER_RE = re.compile(
+    r"^(?:page\s*)?[-–—(]?\s*\d{1,4}\s*[-–—)]?(?:\s*(?:of|/)\s*\d{1,4})?$", re.I
+)
 
 
 def _shape(line: str) -> str:
@@ -26,10 +28,15 @@ def _shape(line: str) -> str:
 def strip_page_furniture(pages: list[list[str]]) -> list[list[tuple[int, str]]]:
     """Drop page numbers and lines repeated at the same edge of most pages.
 
-    Returns, per page, the kept lines with their 1-based line number on the page as
-    printed, so quotes still point at the right line. A line that looks like a speaker
-    turn ("Sam: Okay.") is furniture only when it is on every page: short turns do
-    repeat near page edges.
+    A line that looks like a speaker turn ("Sam: Okay.") is furniture only when it is on
+    every page: short turns do repeat near page edges.
+
+    Args:
+        pages: each page's lines, as extracted.
+
+    Returns:
+        Per page, the kept lines with their 1-based line number on the page as printed,
+        so quotes still point at the right line.
     """
     from .turn_parser import match_label
 
@@ -60,6 +67,19 @@ def strip_page_furniture(pages: list[list[str]]) -> list[list[tuple[int, str]]]:
 
 
 def read_pdf_file(data: bytes, *, name: str) -> ReadResult:
+    """Read a PDF's text layer, page by page, into turns that know their page and line.
+
+    Args:
+        data: the file's bytes.
+        name: its path relative to the raw folder (the reader signature; unused).
+
+    Returns:
+        One conversation.
+
+    Raises:
+        SkipFile: the PDF has no text layer (scans need OCR, which is not supported).
+        FailFile: it is encrypted, unreadable or damaged.
+    """
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 

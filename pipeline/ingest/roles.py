@@ -43,6 +43,14 @@ def _matches(speaker: str, names: list[str]) -> bool:
 
 
 def as_names(value: object) -> list[str]:
+    """Names from a metadata value: a list, or one string of ``;``-separated names.
+
+    Args:
+        value: a front matter or metadata.csv value (None when not given).
+
+    Returns:
+        The non-empty names (a string's parts stripped).
+    """
     if value is None:
         return []
     if isinstance(value, (list, tuple)):
@@ -56,11 +64,27 @@ def decide_roles(
     interviewee_names: list[str] | None = None,
     configured_names: list[str] | None = None,
 ) -> RoleDecision:
+    """Decide who the interviewer is in one conversation, and say why.
+
+    Args:
+        turns: the conversation's turns.
+        interviewer_names: the interviewer's names from its metadata.
+        interviewee_names: the interviewee's names from its metadata.
+        configured_names: interviewer names from the configuration
+            (``ingest.interviewer_names``).
+
+    Returns:
+        Each speaker's role, the evidence used (recorded as ``role_method``), and the
+        interviewer (None when there is none).
+    """
     speakers = list(dict.fromkeys(t.speaker for t in turns if t.speaker))
     if not speakers:
         return RoleDecision({}, "unlabelled notes: all text treated as the interviewee's", None)
 
-    for names, source in ((interviewer_names or [], "metadata"), (configured_names or [], "config")):
+    for names, source in (
+        (interviewer_names or [], "metadata"),
+        (configured_names or [], "config"),
+    ):
         asking = [s for s in speakers if _matches(s, names)]
         if asking:
             roles = {s: INTERVIEWER if s in asking else INTERVIEWEE for s in speakers}
@@ -83,7 +107,9 @@ def decide_roles(
         return RoleDecision(roles, f"metadata: interviewee is {', '.join(answering)}", interviewer)
 
     if len(speakers) == 1:
-        return RoleDecision({speakers[0]: INTERVIEWEE}, "single speaker: treated as the interviewee", None)
+        return RoleDecision(
+            {speakers[0]: INTERVIEWEE}, "single speaker: treated as the interviewee", None
+        )
 
     # Who asks? Share of turns with a question mark, then (as a tie-break) who talks less.
     asked: dict[str, int] = defaultdict(int)
@@ -95,7 +121,9 @@ def decide_roles(
             asked[t.speaker] += "?" in t.text
             words[t.speaker] += len(t.text.split())
     share = {s: asked[s] / count[s] for s in speakers}
-    ranked = sorted(speakers, key=lambda s: (-share[s], words[s] / max(count[s], 1), speakers.index(s)))
+    ranked = sorted(
+        speakers, key=lambda s: (-share[s], words[s] / max(count[s], 1), speakers.index(s))
+    )
     top = ranked[0]
     runner_up = ranked[1]
     roles = {s: INTERVIEWER if s == top else INTERVIEWEE for s in speakers}
@@ -109,9 +137,27 @@ def decide_roles(
 
 
 def role_of(turn: RawTurn, decision: RoleDecision) -> str:
+    """The role of one turn under a conversation's decision.
+
+    Args:
+        turn: the turn.
+        decision: the conversation's :class:`RoleDecision`.
+
+    Returns:
+        ``interviewer`` or ``interviewee``; an unlabelled turn in a labelled conversation
+        is a ``note``.
+    """
     if turn.speaker is None:
         return NOTE if decision.roles else INTERVIEWEE
     return decision.roles.get(turn.speaker, INTERVIEWEE)
 
 
-__all__ = ["INTERVIEWER", "INTERVIEWEE", "NOTE", "RoleDecision", "decide_roles", "role_of", "as_names"]
+__all__ = [
+    "INTERVIEWER",
+    "INTERVIEWEE",
+    "NOTE",
+    "RoleDecision",
+    "decide_roles",
+    "role_of",
+    "as_names",
+]

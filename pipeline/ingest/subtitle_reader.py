@@ -20,7 +20,9 @@ _TIMING_RE = re.compile(
 )
 _VOICE_RE = re.compile(r"<v(?:\.[\w.-]+)?[ \t]+(?P<name>[^>]+)>")
 # Only WebVTT's own markup is removed; anything else that looks like a tag is text.
-_CUE_TAG_RE = re.compile(r"</?(?:v|c|i|b|u|ruby|rt|lang)(?:[.\s][^>]*)?>|<\d{1,2}:\d{2}(?::\d{2})?[.,]\d{3}>")
+_CUE_TAG_RE = re.compile(
+    r"</?(?:v|c|i|b|u|ruby|rt|lang)(?:[.\s][^>]*)?>|<\d{1,2}:\d{2}(?::\d{2})?[.,]\d{3}>"
+)
 _SKIP_BLOCKS = ("NOTE", "STYLE", "REGION")
 _MAX_GAP_UNLABELLED = 2.0  # seconds of silence that end an unlabelled turn
 
@@ -59,7 +61,9 @@ def _cues(text: str, warnings: list[str]) -> list[_Cue]:
         timing_at = next((i for i, ln in enumerate(lines[:2]) if "-->" in ln), None)
         start = end = None
         if timing_at is None:
-            warnings.append(f"line {first}: block without a cue timing; kept as text without a time")
+            warnings.append(
+                f"line {first}: block without a cue timing; kept as text without a time"
+            )
             body = lines
             body_line = first
         else:
@@ -67,7 +71,9 @@ def _cues(text: str, warnings: list[str]) -> list[_Cue]:
             if m:
                 start, end = parse_timestamp(m.group("start")), parse_timestamp(m.group("end"))
             else:
-                warnings.append(f"line {first + timing_at}: malformed cue timing {lines[timing_at].strip()!r}")
+                warnings.append(
+                    f"line {first + timing_at}: malformed cue timing {lines[timing_at].strip()!r}"
+                )
             body = lines[timing_at + 1 :]
             body_line = first + timing_at + 1
         if not body:
@@ -76,7 +82,9 @@ def _cues(text: str, warnings: list[str]) -> list[_Cue]:
         voice = _VOICE_RE.search(raw)
         speaker = " ".join(voice.group("name").split()) if voice else None
         clean = " ".join(_CUE_TAG_RE.sub("", raw).split())
-        cues.append(_Cue(speaker, clean, start, end, body_line, label=voice.group(0) if voice else ""))
+        cues.append(
+            _Cue(speaker, clean, start, end, body_line, label=voice.group(0) if voice else "")
+        )
     return cues
 
 
@@ -90,7 +98,9 @@ def _apply_name_prefixes(cues: list[_Cue]) -> None:
 
 def _merge(cues: list[_Cue]) -> list[RawTurn]:
     turns: list[RawTurn] = []
-    parts: list[list[str]] = []  # each turn's cue texts, joined once at the end (a long monologue is thousands of cues)
+    parts: list[
+        list[str]
+    ] = []  # each turn's cue texts, joined once at the end (a long monologue is thousands of cues)
     previous: _Cue | None = None
     for cue in cues:
         same = previous is not None and cue.speaker == previous.speaker
@@ -102,7 +112,16 @@ def _merge(cues: list[_Cue]) -> list[RawTurn]:
             parts[-1].append(cue.text)
             turn.end = cue.end if cue.end is not None else turn.end
         else:
-            turns.append(RawTurn(cue.speaker, cue.text, line=cue.line, start=cue.start, end=cue.end, label=cue.label))
+            turns.append(
+                RawTurn(
+                    cue.speaker,
+                    cue.text,
+                    line=cue.line,
+                    start=cue.start,
+                    end=cue.end,
+                    label=cue.label,
+                )
+            )
             parts.append([cue.text])
         previous = cue
     for turn, texts in zip(turns, parts):
@@ -111,9 +130,24 @@ def _merge(cues: list[_Cue]) -> list[RawTurn]:
 
 
 def read_subtitle_file(data: bytes, *, name: str) -> ReadResult:
+    """Read a WebVTT or SubRip transcript: cues merged into turns, with timestamps.
+
+    Args:
+        data: the file's bytes.
+        name: its path relative to the raw folder (the reader signature; unused).
+
+    Returns:
+        One conversation.
+
+    Raises:
+        SkipFile: the file is empty.
+        FailFile: it is binary or cannot be decoded.
+    """
     text, encoding, warnings = decode_text(data)
     doc_warnings: list[str] = []
     cues = _cues(text, doc_warnings)
     _apply_name_prefixes(cues)
     turns = _merge([c for c in cues if c.text])
-    return ReadResult(docs=[ParsedDoc(turns=turns, warnings=doc_warnings)], encoding=encoding, warnings=warnings)
+    return ReadResult(
+        docs=[ParsedDoc(turns=turns, warnings=doc_warnings)], encoding=encoding, warnings=warnings
+    )

@@ -15,7 +15,14 @@ from .model import FailFile, ParsedDoc, RawTurn, ReadResult
 from .turn_parser import parse_timestamp
 
 _ALIASES = {
-    "interview_id": ("interview_id", "interview", "conversation_id", "conversation", "call_id", "id"),
+    "interview_id": (
+        "interview_id",
+        "interview",
+        "conversation_id",
+        "conversation",
+        "call_id",
+        "id",
+    ),
     "speaker": ("speaker", "speaker_name", "name", "who"),
     "text": ("text", "utterance", "content", "transcript", "words"),
     "start": ("start", "start_time", "timestamp", "time", "start_seconds"),
@@ -56,7 +63,9 @@ def _start(value: object) -> float | None:
         return parse_timestamp(text)
 
 
-def _group(rows: list[tuple[int, dict]], mapping: dict[str, str], warnings: list[str]) -> list[ParsedDoc]:
+def _group(
+    rows: list[tuple[int, dict]], mapping: dict[str, str], warnings: list[str]
+) -> list[ParsedDoc]:
     docs: dict[str, ParsedDoc] = {}
     for line, row in rows:
         interview = str(row.get(mapping["interview_id"]) or "").strip()
@@ -74,6 +83,18 @@ def _group(rows: list[tuple[int, dict]], mapping: dict[str, str], warnings: list
 
 
 def read_csv_file(data: bytes, *, name: str) -> ReadResult:
+    """Read a CSV of turns (any of ``,;`` or tab as the delimiter).
+
+    Args:
+        data: the file's bytes.
+        name: its path relative to the raw folder (the reader signature; unused).
+
+    Returns:
+        One conversation per ``interview_id``, in order of first appearance.
+
+    Raises:
+        FailFile: required columns are missing, the CSV is unreadable, or no row has text.
+    """
     text, encoding, warnings = decode_text(data)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
@@ -98,6 +119,18 @@ def read_csv_file(data: bytes, *, name: str) -> ReadResult:
 
 
 def read_jsonl_file(data: bytes, *, name: str) -> ReadResult:
+    """Read JSON Lines of turns, one object a line; bad lines are skipped with a warning.
+
+    Args:
+        data: the file's bytes.
+        name: its path relative to the raw folder (the reader signature; unused).
+
+    Returns:
+        One conversation per ``interview_id``, in order of first appearance.
+
+    Raises:
+        FailFile: no JSON object, required fields missing, or no row has text.
+    """
     text, encoding, warnings = decode_text(data)
     rows = []
     columns: dict[str, None] = {}

@@ -25,7 +25,15 @@ def _jsonable(value: Any) -> Any:
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str, int, list[str]]:
-    """Return (metadata, body, line number where the body starts, warnings)."""
+    """Separate YAML front matter (between ``---`` fences) from the body of a note.
+
+    Args:
+        text: the whole file's text.
+
+    Returns:
+        ``(metadata, body, line number where the body starts, warnings)``; invalid front
+        matter gives empty metadata and a warning, never an error.
+    """
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         return {}, text, 1, []
@@ -38,18 +46,46 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int, list[str]]:
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
                 where = f"line {mark.line + 2}" if mark is not None else "front matter"
-                return {}, body, i + 2, [f"front matter is not valid YAML ({where}: {getattr(exc, 'problem', exc)}); metadata ignored"]
+                return (
+                    {},
+                    body,
+                    i + 2,
+                    [
+                        f"front matter is not valid YAML "
+                        f"({where}: {getattr(exc, 'problem', exc)}); metadata ignored"
+                    ],
+                )
             if meta is None:
                 meta = {}
             if not isinstance(meta, dict):
-                return {}, body, i + 2, ["front matter is not a mapping of key: value; metadata ignored"]
+                return (
+                    {},
+                    body,
+                    i + 2,
+                    ["front matter is not a mapping of key: value; metadata ignored"],
+                )
             return _jsonable(meta), body, i + 2, []
     return {}, text, 1, ["front matter opened with '---' but never closed; read as text"]
 
 
 def read_text_file(data: bytes, *, name: str) -> ReadResult:
+    """Read a plain text or Markdown file: front matter as metadata, the body as turns.
+
+    Args:
+        data: the file's bytes.
+        name: its path relative to the raw folder (the reader signature; unused).
+
+    Returns:
+        One conversation.
+
+    Raises:
+        SkipFile: the file is empty.
+        FailFile: it is binary or cannot be decoded.
+    """
     text, encoding, warnings = decode_text(data)
     meta, body, first_line, fm_warnings = split_front_matter(text)
     parsed = parse_text(body, first_line=first_line)
-    doc = ParsedDoc(turns=parsed.turns, metadata=meta, headings=parsed.headings, warnings=fm_warnings)
+    doc = ParsedDoc(
+        turns=parsed.turns, metadata=meta, headings=parsed.headings, warnings=fm_warnings
+    )
     return ReadResult(docs=[doc], encoding=encoding, warnings=warnings)

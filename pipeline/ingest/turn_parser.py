@@ -64,7 +64,24 @@ HEADING_WORDS = frozenset(
     part section intro introduction outro conclusion conclusions follow-up followup misc other
     pros cons goals goal plans plan current history education career work clients pricing""".split()
 )
-_PARTICLES = {"de", "da", "del", "della", "der", "den", "van", "von", "la", "le", "du", "dos", "bin", "al", "el", "y"}
+_PARTICLES = {
+    "de",
+    "da",
+    "del",
+    "della",
+    "der",
+    "den",
+    "van",
+    "von",
+    "la",
+    "le",
+    "du",
+    "dos",
+    "bin",
+    "al",
+    "el",
+    "y",
+}
 
 
 @dataclass
@@ -92,7 +109,14 @@ class _Label:
 
 
 def parse_timestamp(text: str | None) -> float | None:
-    """``01:02:03.5`` / ``02:03`` / ``1:02:03,500`` -> seconds."""
+    """``01:02:03.5`` / ``02:03`` / ``1:02:03,500`` -> seconds.
+
+    Args:
+        text: a timestamp, or None.
+
+    Returns:
+        The seconds, or None when there is none or it is not a timestamp.
+    """
     if not text:
         return None
     parts = text.replace(",", ".").split(":")
@@ -123,6 +147,15 @@ def _plausible_name(name: str) -> bool:
 
 
 def match_label(text: str) -> _Label | None:
+    """The speaker label a line starts with, if it has one.
+
+    Args:
+        text: one line.
+
+    Returns:
+        The label (name, timestamp and the text after it), or None; whether it is accepted
+        as a speaker is decided over the whole document by :func:`accepted_speakers`.
+    """
     if _BULLET_RE.match(text) and not text.lstrip().startswith("**"):
         return None
     m = _LABEL_RE.match(text)
@@ -131,11 +164,15 @@ def match_label(text: str) -> _Label | None:
         if _plausible_name(name):
             ts = m.group("ts1") or m.group("ts0") or m.group("ts2")
             rest = m.group("rest")
-            return _Label(name, _name_key(name), rest, parse_timestamp(ts), text[: len(text) - len(rest)])
+            return _Label(
+                name, _name_key(name), rest, parse_timestamp(ts), text[: len(text) - len(rest)]
+            )
     m = _HEADER_RE.match(text)
     if m and _plausible_name(m.group("name")):
         name = " ".join(m.group("name").split())
-        return _Label(name, _name_key(name), "", parse_timestamp(m.group("ts")), text, header_only=True)
+        return _Label(
+            name, _name_key(name), "", parse_timestamp(m.group("ts")), text, header_only=True
+        )
     return None
 
 
@@ -144,6 +181,19 @@ def _is_heading_word(key: str) -> bool:
 
 
 def accepted_speakers(labels: Iterable[_Label | None], n_lines: int = 0) -> set[str]:
+    """The labels a document uses as speakers, not as "Key: value" notes.
+
+    A label is a speaker when it carries a timestamp, is used at least twice or is a role
+    word; in a short exchange where everyone speaks once, the labels (heading words
+    aside) count when there are two or more and they start at least half of the lines.
+
+    Args:
+        labels: each line's label (None for a line without one).
+        n_lines: the number of non-blank lines.
+
+    Returns:
+        The accepted speaker keys (case-folded names).
+    """
     found = [lab for lab in labels if lab is not None]
     counts = Counter(lab.key for lab in found)
     timed = {lab.key for lab in found if lab.start is not None}
@@ -206,6 +256,14 @@ def _answers_question(label: _Label, current: RawTurn | None, current_text: str)
 
 
 def parse_lines(lines: list[Line]) -> ParseResult:
+    """Turn lines into speaker turns and headings.
+
+    Args:
+        lines: the document's lines, with their source line (and page) numbers.
+
+    Returns:
+        The turns, the heading lines, and whether the document has speaker labels.
+    """
     labels = [match_label(line.text) for line in lines]
     accepted = accepted_speakers(labels, sum(1 for line in lines if line.text.strip()))
     labelled = bool(accepted)
@@ -216,9 +274,18 @@ def parse_lines(lines: list[Line]) -> ParseResult:
     # continuation line to a growing string was quadratic in a long turn's lines.
     pieces: list[list[str]] = []
 
-    def start_turn(speaker: str | None, text: str, line: Line, start: float | None = None, raw: str = "") -> RawTurn:
-        turn = RawTurn(speaker=speaker, text=text, line=line.number, page=line.page, start=start,
-                       heading=heading, label=raw)
+    def start_turn(
+        speaker: str | None, text: str, line: Line, start: float | None = None, raw: str = ""
+    ) -> RawTurn:
+        turn = RawTurn(
+            speaker=speaker,
+            text=text,
+            line=line.number,
+            page=line.page,
+            start=start,
+            heading=heading,
+            label=raw,
+        )
         result.turns.append(turn)
         pieces.append([text] if text else [])
         return turn
@@ -230,8 +297,13 @@ def parse_lines(lines: list[Line]) -> ParseResult:
                 current = None
             continue
         # Every piece is stripped and non-empty, so the current text ends as its last piece does.
-        if (label is not None and label.key not in accepted
-                and _answers_question(label, current, pieces[-1][-1] if current is not None and pieces[-1] else "")):
+        if (
+            label is not None
+            and label.key not in accepted
+            and _answers_question(
+                label, current, pieces[-1][-1] if current is not None and pieces[-1] else ""
+            )
+        ):
             accepted.add(label.key)  # someone who speaks once, right after a question
         if label is not None and label.key in accepted:
             current = start_turn(label.name, label.rest.strip(), line, label.start, label.raw)
@@ -260,4 +332,13 @@ def parse_lines(lines: list[Line]) -> ParseResult:
 
 
 def parse_text(text: str, first_line: int = 1) -> ParseResult:
+    """Turn a text into speaker turns and headings (see :func:`parse_lines`).
+
+    Args:
+        text: the text.
+        first_line: the source line number of its first line (after front matter).
+
+    Returns:
+        The turns, the heading lines, and whether the document has speaker labels.
+    """
     return parse_lines([Line(t, i) for i, t in enumerate(text.split("\n"), start=first_line)])

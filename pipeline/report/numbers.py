@@ -20,21 +20,70 @@ import re
 from dataclasses import asdict, dataclass
 
 UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
-TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
 SCALES = {"hundred": 100, "thousand": 1000}
-SPECIAL = {"a dozen": 12, "dozen": 12, "a couple of": 2, "a couple": 2, "couple of": 2, "half a dozen": 6}
+SPECIAL = {
+    "a dozen": 12,
+    "dozen": 12,
+    "a couple of": 2,
+    "a couple": 2,
+    "couple of": 2,
+    "half a dozen": 6,
+}
 NUMBER_WORDS = set(UNITS) | set(TENS) | set(SCALES)
 
 # Tokens: money/approx prefixes and digits (1,000 / 2.5 / 10k), words (with inner
 # hyphens and apostrophes), or any single other character.
 TOKEN_RE = re.compile(r"\d[\d,]*(?:\.\d+)?k?|[a-z]+(?:['’-][a-z]+)*|\S", re.IGNORECASE)
 
-APPROX_BEFORE = {"about", "around", "roughly", "maybe", "approximately", "approx", "~", "like", "probably",
-                 "nearly", "almost", "close", "some", "say", "perhaps", "ish"}
+APPROX_BEFORE = {
+    "about",
+    "around",
+    "roughly",
+    "maybe",
+    "approximately",
+    "approx",
+    "~",
+    "like",
+    "probably",
+    "nearly",
+    "almost",
+    "close",
+    "some",
+    "say",
+    "perhaps",
+    "ish",
+}
 RANGE_JOINERS = {"to", "-", "–", "—", "or", ",", "/"}
 
 KINDS = {
@@ -48,23 +97,53 @@ KINDS = {
 }
 
 PER_CLIENT_RE = re.compile(
-    r"\b(?:per|each|every|a)\s+client\b|\beach(?:\s+(?:one|is|of them))?\b|\bwith\s+(?:one|each|a|every)\s+client\b"
+    r"\b(?:per|each|every|a)\s+client\b|\beach(?:\s+(?:one|is|of them))?\b"
+    r"|\bwith\s+(?:one|each|a|every)\s+client\b"
     r"|\b(?:the\s+other|the\s+big|the\s+small|that|this|one)\s+(?:\w+\s+){0,2}(?:client|one|project)\b",
     re.IGNORECASE,
 )
-TOTAL_RE = re.compile(r"\b(?:in\s+total|total|overall|altogether|combined|together|full[- ]time)\b", re.IGNORECASE)
+TOTAL_RE = re.compile(
+    r"\b(?:in\s+total|total|overall|altogether|combined|together|full[- ]time)\b", re.IGNORECASE
+)
 CLIENT_WORDS = {"client", "clients", "customer", "customers", "project", "projects"}
-AT_ONCE_RE = re.compile(r"^\s*(?:at\s+(?:a\s+time|once)|simultaneously|in\s+parallel|right\s+now|at\s+the\s+moment|now)\b",
-                        re.IGNORECASE)
+AT_ONCE_RE = re.compile(
+    r"^\s*(?:at\s+(?:a\s+time|once)|simultaneously|in\s+parallel|right\s+now|at\s+the\s+moment|now)\b",
+    re.IGNORECASE,
+)
 HOUR_WORDS = {"hour", "hours", "hr", "hrs", "h"}
-WEEK_RE = re.compile(r"^\s*(?:/\s*(?:week|wk|w)\b|(?:a|per|each|every|/)\s*week\b|weekly\b|(?:a|per)\s+wk\b)", re.IGNORECASE)
-PER_HOUR_RE = re.compile(r"^\s*(?:/\s*(?:hr|hour|h)\b|(?:an|a|per|each|/)\s*(?:hour|hr)\b|hourly\b)", re.IGNORECASE)
+WEEK_RE = re.compile(
+    r"^\s*(?:/\s*(?:week|wk|w)\b|(?:a|per|each|every|/)\s*week\b|weekly\b|(?:a|per)\s+wk\b)",
+    re.IGNORECASE,
+)
+PER_HOUR_RE = re.compile(
+    r"^\s*(?:/\s*(?:hr|hour|h)\b|(?:an|a|per|each|/)\s*(?:hour|hr)\b|hourly\b)", re.IGNORECASE
+)
 DOLLAR_WORDS = {"dollars", "dollar", "bucks", "buck", "usd"}
-COUNT_NOUNS = {"ways", "things", "types", "kinds", "options", "reasons", "channels", "buckets", "paths", "steps",
-               "lessons", "tips", "rules", "mistakes", "phases", "stages", "modes", "groups", "sources", "tricks"}
+COUNT_NOUNS = {
+    "ways",
+    "things",
+    "types",
+    "kinds",
+    "options",
+    "reasons",
+    "channels",
+    "buckets",
+    "paths",
+    "steps",
+    "lessons",
+    "tips",
+    "rules",
+    "mistakes",
+    "phases",
+    "stages",
+    "modes",
+    "groups",
+    "sources",
+    "tricks",
+}
 YEAR_CONTEXT_RE = re.compile(
-    r"\b(?:freelanc\w*|experience|on my own|self-employed|upwork|quit|left|started|start|doing this|in the field|"
-    r"in data|industry|career)\b",
+    r"\b(?:freelanc\w*|experience|on my own|self-employed|upwork|quit|left|started|start"
+    r"|doing this|in the field|in data|industry|career)\b",
     re.IGNORECASE,
 )
 
@@ -84,9 +163,15 @@ class Quantity:
 
     @property
     def value(self) -> float:
+        """The quantity as one number: a range's midpoint."""
         return (self.low + self.high) / 2
 
     def to_dict(self) -> dict:
+        """The quantity as plain data.
+
+        Returns:
+            Its fields and its ``value``.
+        """
         return {**asdict(self), "value": self.value}
 
 
@@ -113,7 +198,7 @@ def _digits(tok: str) -> float | None:
 
 
 def _word_value(word: str) -> tuple[float | None, bool]:
-    """Value of one (possibly hyphenated) word token, and whether it was 'approximate' ("forty-ish")."""
+    """Value of one (possibly hyphenated) word, and whether it was approximate ("forty-ish")."""
     approx = False
     if word.endswith("-ish") or word.endswith("ish") and word[:-3] in UNITS | TENS:
         word = word[:-4] if word.endswith("-ish") else word[:-3]
@@ -169,9 +254,10 @@ def _read_number(toks: list[_Tok], i: int) -> tuple[float, int, bool] | None:
     # multi-word specials
     for phrase, value in sorted(SPECIAL.items(), key=lambda kv: -len(kv[0])):
         words = phrase.split()
-        if [t.low for t in toks[i:i + len(words)]] == words:
+        if [t.low for t in toks[i : i + len(words)]] == words:
             return float(value), i + len(words), False
-    # spelled-out numbers: "a hundred and ten", "two thousand", "one hundred and five", "twenty five"
+    # spelled-out numbers: "a hundred and ten", "two thousand", "one hundred and five",
+    # "twenty five"
     total, current, j, approx, seen = 0.0, 0.0, i, False, False
     if toks[j].low == "a" and j + 1 < len(toks) and toks[j + 1].low in SCALES:
         current, j, seen = 1.0, j + 1, True
@@ -217,7 +303,8 @@ class _Num:
 
 
 def _read_quantity(toks: list[_Tok], i: int) -> _Num | None:
-    """A number or a range of two ("5-20", "five to twenty", "between 5 and 20", "ten, twelve", "2 or 3")."""
+    """A number or a range of two ("5-20", "five to twenty", "between 5 and 20", "ten, twelve",
+    "2 or 3")."""
     between = toks[i].low == "between"
     first_at = i + 1 if between else i
     first = _read_number(toks, first_at)
@@ -247,7 +334,7 @@ def _read_quantity(toks: list[_Tok], i: int) -> _Num | None:
 
 
 def _after(text: str, toks: list[_Tok], j: int) -> str:
-    return text[toks[j].start:] if j < len(toks) else ""
+    return text[toks[j].start :] if j < len(toks) else ""
 
 
 def _classify(text: str, toks: list[_Tok], num: _Num, context: str) -> tuple[str, str, int] | None:
@@ -263,8 +350,11 @@ def _classify(text: str, toks: list[_Tok], num: _Num, context: str) -> tuple[str
         end = j + 1
         if week:
             end += len(_tokens(week.group()))
-        per_client_after = re.match(r"^\s*(?:a\s+week\s+|per\s+week\s+|/\s*week\s+)?(?:per|each|a)\s+client\b",
-                                    after_hours, re.IGNORECASE)
+        per_client_after = re.match(
+            r"^\s*(?:a\s+week\s+|per\s+week\s+|/\s*week\s+)?(?:per|each|a)\s+client\b",
+            after_hours,
+            re.IGNORECASE,
+        )
         if per_client_after:
             end = j + 1 + len(_tokens(per_client_after.group()))
         if not week and not re.match(r"^\s*(?:per|each|a)\s+client", after_hours, re.IGNORECASE):
@@ -273,7 +363,9 @@ def _classify(text: str, toks: list[_Tok], num: _Num, context: str) -> tuple[str
                 return None
         if num.high > 100:
             return None
-        per_client = bool(per_client_after) or (PER_CLIENT_RE.search(context) and not TOTAL_RE.search(context))
+        per_client = bool(per_client_after) or (
+            PER_CLIENT_RE.search(context) and not TOTAL_RE.search(context)
+        )
         return ("hours_per_client_week" if per_client else "hours_per_week", "", end)
     # hourly rates: "$90/hr", "ninety dollars an hour", "a hundred and ten an hour"
     if nxt in DOLLAR_WORDS:
@@ -289,13 +381,34 @@ def _classify(text: str, toks: list[_Tok], num: _Num, context: str) -> tuple[str
     if num.dollar and num.low >= 100:
         return ("project_price", "", j)
     # clients
-    if nxt in CLIENT_WORDS and nxt.startswith("client") or (nxt not in CLIENT_WORDS and nxt2.startswith("client")
-                                                             and nxt.isalpha() and nxt not in ("of",)):
-        if num.high <= 30 and num.low == int(num.low) and HAVE_RE.search(context) and not HYPOTHETICAL_RE.search(context):
+    if (
+        nxt in CLIENT_WORDS
+        and nxt.startswith("client")
+        or (
+            nxt not in CLIENT_WORDS
+            and nxt2.startswith("client")
+            and nxt.isalpha()
+            and nxt not in ("of",)
+        )
+    ):
+        if (
+            num.high <= 30
+            and num.low == int(num.low)
+            and HAVE_RE.search(context)
+            and not HYPOTHETICAL_RE.search(context)
+        ):
             return ("clients_at_once", "", j + (1 if nxt.startswith("client") else 2))
-    if AT_ONCE_RE.match(rest) and re.search(r"\bclients?\b|\bprojects?\b", context, re.IGNORECASE) and num.high <= 30:
+    if (
+        AT_ONCE_RE.match(rest)
+        and re.search(r"\bclients?\b|\bprojects?\b", context, re.IGNORECASE)
+        and num.high <= 30
+    ):
         if re.match(r"^\s*at\s+(?:a\s+time|once)", rest, re.IGNORECASE):
-            return ("clients_at_once", "", j + len(_tokens(re.match(r"^\s*at\s+(?:a\s+time|once)", rest, re.I).group())))
+            return (
+                "clients_at_once",
+                "",
+                j + len(_tokens(re.match(r"^\s*at\s+(?:a\s+time|once)", rest, re.I).group())),
+            )
     # years
     if nxt in ("year", "years") and num.high <= 60:
         if YEAR_CONTEXT_RE.search(context):
@@ -307,12 +420,31 @@ def _classify(text: str, toks: list[_Tok], num: _Num, context: str) -> tuple[str
     return None
 
 
-# "I have three clients", "usually two clients", "one client at a time"; not "one client telling another"
-HAVE_RE = re.compile(r"\b(?:have|having|had|got|take|taking|juggl\w+|work(?:ing)? with|keep|usually|typically|"
-                     r"currently|right now|at a time|at once|today|max(?:imum)?|at most|normally|stable)\b", re.IGNORECASE)
+# "I have three clients", "usually two clients", "one client at a time"; not "one client
+# telling another"
+HAVE_RE = re.compile(
+    r"\b(?:have|having|had|got|take|taking|juggl\w+|work(?:ing)? with|keep|usually|typically|"
+    r"currently|right now|at a time|at once|today|max(?:imum)?|at most|normally|stable)\b",
+    re.IGNORECASE,
+)
 HYPOTHETICAL_RE = re.compile(r"\bif\s+(?:i|we)\b|\bwould\b|\bi'd\b", re.IGNORECASE)
 
-ORDINAL_BEFORE = {"the", "my", "our", "your", "his", "her", "their", "first", "last", "page", "line", "number", "no", "#"}
+ORDINAL_BEFORE = {
+    "the",
+    "my",
+    "our",
+    "your",
+    "his",
+    "her",
+    "their",
+    "first",
+    "last",
+    "page",
+    "line",
+    "number",
+    "no",
+    "#",
+}
 
 
 def extract_quantities(text: str, context: str | None = None) -> list[Quantity]:
@@ -320,6 +452,13 @@ def extract_quantities(text: str, context: str | None = None) -> list[Quantity]:
 
     Pass the sentence (or the sentence plus the question it answers) as context when
     ``text`` is a fragment; the offsets always refer to ``text``.
+
+    Args:
+        text: the text to read.
+        context: the text that decides what a number is about.
+
+    Returns:
+        The quantities in the order they appear.
     """
     if not text:
         return []
@@ -332,10 +471,13 @@ def extract_quantities(text: str, context: str | None = None) -> list[Quantity]:
         if num is None:
             i += 1
             continue
-        # "one client telling another client" / "the first hour": not a count of clients/hours at once
+        # "one client telling another client" / "the first hour": not a count of clients or
+        # hours at once
         prev = toks[i - 1].low if i > 0 else ""
         kind = _classify(text, toks, num, context)
-        if kind is None or (prev in ORDINAL_BEFORE and kind[0] in ("clients_at_once", "count_of") and prev != "#"):
+        if kind is None or (
+            prev in ORDINAL_BEFORE and kind[0] in ("clients_at_once", "count_of") and prev != "#"
+        ):
             i = max(num.end, i + 1)
             continue
         name, what, end = kind
@@ -344,8 +486,18 @@ def extract_quantities(text: str, context: str | None = None) -> list[Quantity]:
             continue
         start_char = toks[num.start].start
         end_char = toks[end - 1].end
-        found.append(Quantity(kind=name, low=num.low, high=num.high, approximate=num.approx,
-                              span=text[start_char:end_char], start=start_char, end=end_char, what=what))
+        found.append(
+            Quantity(
+                kind=name,
+                low=num.low,
+                high=num.high,
+                approximate=num.approx,
+                span=text[start_char:end_char],
+                start=start_char,
+                end=end_char,
+                what=what,
+            )
+        )
         i = end
     return found
 
@@ -356,6 +508,13 @@ def extract_from_sentence(sentence, context: str | None = None) -> list[Quantity
     The entity recogniser knows currencies and amounts the grammar has no unit for
     ("€80", "80 euros"); such an amount is an hourly rate when "an hour" follows it,
     else a project price from 100 up. Offsets are relative to the sentence text.
+
+    Args:
+        sentence: a parsed spaCy sentence (a span with ``text``, ``start_char``, ``ents``).
+        context: the text that decides what a number is about (default: the sentence).
+
+    Returns:
+        The quantities found.
     """
     text = sentence.text
     found = extract_quantities(text, context if context is not None else text)
@@ -374,7 +533,17 @@ def extract_from_sentence(sentence, context: str | None = None) -> list[Quantity
         value = number[0]
         per_hour = PER_HOUR_RE.match(text[e:])
         if per_hour:
-            found.append(Quantity("hourly_rate", value, value, number[2], text[s:e + per_hour.end()], s, e + per_hour.end()))
+            found.append(
+                Quantity(
+                    "hourly_rate",
+                    value,
+                    value,
+                    number[2],
+                    text[s : e + per_hour.end()],
+                    s,
+                    e + per_hour.end(),
+                )
+            )
         elif value >= 100:
             found.append(Quantity("project_price", value, value, number[2], text[s:e], s, e))
     return sorted(found, key=lambda q: q.start)

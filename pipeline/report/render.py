@@ -10,26 +10,51 @@ from __future__ import annotations
 import base64
 import html
 import io
+from pathlib import PurePosixPath
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from ..core.catalog import artifact
 from .schema import Quote, Report  # noqa: E402
 
-FIGURES = {"themes_by_section": "themes_by_section.png", "numbers": "numbers.png"}
+# Figure name -> its catalog artifact; the Markdown links them by file name, beside report.md.
+FIGURE_ARTIFACTS = {
+    "themes_by_section": "report_figure_sections",
+    "numbers": "report_figure_numbers",
+}
+FIGURES = {name: PurePosixPath(artifact(a).path).name for name, a in FIGURE_ARTIFACTS.items()}
 
 
 def esc(value) -> str:
+    """Any value as HTML text: every transcript word goes through here.
+
+    Args:
+        value: the value to show.
+
+    Returns:
+        Its text with ``& < > " '`` escaped.
+    """
     return html.escape(str(value), quote=True)
 
 
 def support_text(n: int, total: int) -> str:
+    """ "3 of 11 conversations": how support is written everywhere in the report.
+
+    Args:
+        n: the conversations that support it.
+        total: all conversations.
+
+    Returns:
+        The phrase.
+    """
     return f"{n} of {total} conversations"
 
 
 # ------------------------------------------------------------------- figures
+
 
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
@@ -39,7 +64,14 @@ def _png(fig) -> bytes:
 
 
 def figure_themes_by_section(report: Report) -> bytes:
-    """Conversations raising each main theme, per section (horizontal bars)."""
+    """Conversations raising each main theme, per section (horizontal bars).
+
+    Args:
+        report: the report.
+
+    Returns:
+        The figure as PNG bytes.
+    """
     rows = [(s.name, t.label, t.conversations) for s in report.sections for t in s.themes]
     fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(rows), 3) + 1))
     names = [f"{section}: {label}" for section, label, _ in rows][::-1]
@@ -53,123 +85,200 @@ def figure_themes_by_section(report: Report) -> bytes:
 
 
 def figure_numbers(report: Report) -> bytes:
-    """Each conversation's values per quantity, with the median marked."""
+    """Each conversation's values per quantity, with the median marked.
+
+    Args:
+        report: the report (counts of things are left out of the figure).
+
+    Returns:
+        The figure as PNG bytes.
+    """
     facts = [f for f in report.numbers if f.kind != "count_of"]
-    fig, axes = plt.subplots(len(facts) or 1, 1, figsize=(7, 1.1 * max(len(facts), 1) + 0.6), squeeze=False)
+    fig, axes = plt.subplots(
+        len(facts) or 1, 1, figsize=(7, 1.1 * max(len(facts), 1) + 0.6), squeeze=False
+    )
     for ax, fact in zip(axes[:, 0], facts, strict=False):
         values = [m.value for m in fact.mentions]
         ax.scatter(values, [0] * len(values), alpha=0.6, color="#4C78A8")
         ax.axvline(fact.median, color="#E45756", linewidth=2)
         ax.set_yticks([])
-        ax.set_title(f"{fact.label}: median {fact.median:g}, n = {fact.n_conversations}", fontsize=9, loc="left")
+        ax.set_title(
+            f"{fact.label}: median {fact.median:g}, n = {fact.n_conversations}",
+            fontsize=9,
+            loc="left",
+        )
     fig.tight_layout()
     return _png(fig)
 
 
 def figures(report: Report) -> dict[str, bytes]:
-    return {"themes_by_section": figure_themes_by_section(report), "numbers": figure_numbers(report)}
+    """Every figure of the report.
+
+    Args:
+        report: the report.
+
+    Returns:
+        PNG bytes by figure name (the keys of :data:`FIGURES`).
+    """
+    return {
+        "themes_by_section": figure_themes_by_section(report),
+        "numbers": figure_numbers(report),
+    }
 
 
 # ---------------------------------------------------------------------- html
 
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
-line-height:1.5;color:#1d1d1f}
-h1{font-size:1.9rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2.5rem}
-blockquote{margin:.5rem 0 .5rem 0;padding:.3rem .8rem;border-left:4px solid #4C78A8;background:#f5f7fa}
-.src{color:#666;font-size:.85rem}.support{font-weight:600;color:#2d6a4f}.muted{color:#666}
-.takeaway{border:1px solid #ddd;border-radius:8px;padding:.8rem 1rem;margin:1rem 0}
-.takeaway h3{margin:.2rem 0}table{border-collapse:collapse;margin:.5rem 0}
-td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
-nav a{margin-right:1rem}img{max-width:100%}.kw{font-size:.85rem;color:#555}
-"""
+CSS = (
+    "\n"
+    'body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:60rem;'
+    "margin:2rem auto;padding:0 1rem;\n"
+    "line-height:1.5;color:#1d1d1f}\n"
+    "h1{font-size:1.9rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2.5rem}\n"
+    "blockquote{margin:.5rem 0 .5rem 0;padding:.3rem .8rem;border-left:4px solid #4C78A8;"
+    "background:#f5f7fa}\n"
+    ".src{color:#666;font-size:.85rem}.support{font-weight:600;color:#2d6a4f}.muted{color:#666}\n"
+    ".takeaway{border:1px solid #ddd;border-radius:8px;padding:.8rem 1rem;margin:1rem 0}\n"
+    ".takeaway h3{margin:.2rem 0}table{border-collapse:collapse;margin:.5rem 0}\n"
+    "td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}\n"
+    "nav a{margin-right:1rem}img{max-width:100%}.kw{font-size:.85rem;color:#555}\n"
+)
 
 
 def _quote_html(q: Quote) -> str:
-    return (f'<blockquote>{esc(q.text)}<div class="src">{esc(q.speaker)} · {esc(q.interview_id)} · '
-            f'{esc(q.where)}</div></blockquote>')
+    return (
+        f'<blockquote>{esc(q.text)}<div class="src">{esc(q.speaker)} · {esc(q.interview_id)} · '
+        f"{esc(q.where)}</div></blockquote>"
+    )
 
 
 def render_html(report: Report, images: dict[str, bytes]) -> str:
+    """The report as one self-contained HTML page (figures inlined, no external request).
+
+    Args:
+        report: the report.
+        images: the figures from :func:`figures`.
+
+    Returns:
+        The page.
+    """
     o = report.overview
     total = o.conversations
-    parts = [f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-             f'<title>{esc(report.title)}</title><style>{CSS}</style></head><body>',
-             f'<h1>{esc(report.title)}</h1>',
-             '<nav><a href="#overview">Overview</a><a href="#sections">Sections</a><a href="#takeaways">Takeaways</a>'
-             '<a href="#numbers">Numbers</a><a href="#lists">Lists</a><a href="#rare">Only one or two said</a>'
-             '<a href="#method">Method</a></nav>']
+    parts = [
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(report.title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{esc(report.title)}</h1>",
+        '<nav><a href="#overview">Overview</a><a href="#sections">Sections</a>'
+        '<a href="#takeaways">Takeaways</a><a href="#numbers">Numbers</a><a href="#lists">Lists</a>'
+        '<a href="#rare">Only one or two said</a><a href="#method">Method</a></nav>',
+    ]
 
     # overview
     dates = f"{esc(o.date_range[0])} to {esc(o.date_range[1])}" if o.date_range else "not given"
     langs = ", ".join(f"{esc(k)}: {v}" for k, v in o.languages.items())
-    parts.append(f'<section id="overview"><h2>Overview</h2><p><b>{total}</b> conversations, '
-                 f'<b>{o.words:,}</b> words ({o.interviewee_words:,} from interviewees), dates {dates}; '
-                 f'languages {langs}.</p>')
-    parts.append(f'<p>Different is the norm: <b>{len(o.backgrounds)}</b> distinct educational backgrounds across '
-                 f'{len(o.backgrounds_by_interview)} people: {esc(", ".join(o.backgrounds))}.</p>')
+    parts.append(
+        f'<section id="overview"><h2>Overview</h2><p><b>{total}</b> conversations, '
+        f"<b>{o.words:,}</b> words ({o.interviewee_words:,} from interviewees), dates {dates}; "
+        f"languages {langs}.</p>"
+    )
+    parts.append(
+        f"<p>Different is the norm: <b>{len(o.backgrounds)}</b> distinct educational backgrounds "
+        f"across {len(o.backgrounds_by_interview)} people: {esc(', '.join(o.backgrounds))}.</p>"
+    )
     if o.background_quotes:
         parts.append("".join(_quote_html(q) for q in o.background_quotes[:2]))
     parts.append("</section>")
 
     # sections
-    parts.append(f'<section id="sections"><h2>Past, present, future</h2>'
-                 f'<img alt="Main themes per section" src="data:image/png;base64,'
-                 f'{base64.b64encode(images["themes_by_section"]).decode()}">')
+    parts.append(
+        f'<section id="sections"><h2>Past, present, future</h2>'
+        f'<img alt="Main themes per section" src="data:image/png;base64,'
+        f'{base64.b64encode(images["themes_by_section"]).decode()}">'
+    )
     for s in report.sections:
-        parts.append(f'<h3 id="section-{esc(s.name)}">{esc(s.name.capitalize())}</h3>'
-                     f'<p class="muted">{esc(s.description)} ({s.passages} passages from {s.conversations} conversations)</p>')
+        parts.append(
+            f'<h3 id="section-{esc(s.name)}">{esc(s.name.capitalize())}</h3>'
+            f'<p class="muted">{esc(s.description)} ({s.passages} passages from '
+            f"{s.conversations} conversations)</p>"
+        )
         if not s.themes:
             parts.append("<p>No theme is raised here by enough conversations.</p>")
         for t in s.themes:
-            parts.append(f'<h4>{esc(t.label)} <span class="support">{support_text(t.conversations, total)}</span></h4>'
-                         f'<p>{esc(t.summary)} <span class="src">({esc(t.summary_source.interview_id)}, '
-                         f'{esc(t.summary_source.where)})</span></p>{_quote_html(t.quote)}')
+            parts.append(
+                f'<h4>{esc(t.label)} <span class="support">'
+                f"{support_text(t.conversations, total)}</span></h4>"
+                f'<p>{esc(t.summary)} <span class="src">({esc(t.summary_source.interview_id)}, '
+                f"{esc(t.summary_source.where)})</span></p>{_quote_html(t.quote)}"
+            )
     parts.append("</section>")
 
     # takeaways
     parts.append('<section id="takeaways"><h2>Takeaways</h2>')
     for t in report.takeaways:
         also = f" (and discussed in {t.also_discussed} more)" if t.also_discussed else ""
-        parts.append(f'<div class="takeaway"><h3>{t.rank}. {esc(t.headline)}</h3><p><b>{esc(t.lesson)}</b></p>'
-                     f'<p class="support">{support_text(t.support, t.conversations)} gave this advice{esc(also)}</p>'
-                     f'<p class="kw">key terms: {esc(", ".join(t.keywords))}</p>'
-                     + "".join(_quote_html(q) for q in t.quotes) + "</div>")
+        parts.append(
+            f'<div class="takeaway"><h3>{t.rank}. {esc(t.headline)}</h3>'
+            f"<p><b>{esc(t.lesson)}</b></p>"
+            f'<p class="support">{support_text(t.support, t.conversations)} '
+            f"gave this advice{esc(also)}</p>"
+            f'<p class="kw">key terms: {esc(", ".join(t.keywords))}</p>'
+            + "".join(_quote_html(q) for q in t.quotes)
+            + "</div>"
+        )
     if not report.takeaways:
         parts.append("<p>No advice was given in two or more conversations.</p>")
     parts.append("</section>")
 
     # numbers
-    parts.append('<section id="numbers"><h2>Numbers people gave</h2>'
-                 f'<img alt="Numbers people gave" src="data:image/png;base64,{base64.b64encode(images["numbers"]).decode()}">'
-                 '<table><tr><th>quantity</th><th>median</th><th>range</th><th>conversations</th><th>mentions</th></tr>')
+    parts.append(
+        '<section id="numbers"><h2>Numbers people gave</h2>'
+        f'<img alt="Numbers people gave" src="data:image/png;base64,'
+        f'{base64.b64encode(images["numbers"]).decode()}">'
+        "<table><tr><th>quantity</th><th>median</th><th>range</th><th>conversations</th>"
+        "<th>mentions</th></tr>"
+    )
     for f in report.numbers:
         by = "; ".join(f"{esc(k)}: {v:g}" for k, v in f.by_section.items())
-        parts.append(f'<tr><td>{esc(f.label)}</td><td>{f.median:g}</td><td>{f.low:g}–{f.high:g}</td>'
-                     f'<td>{f.n_conversations}</td><td>{f.n_mentions}{" (" + by + ")" if by else ""}</td></tr>')
+        parts.append(
+            f"<tr><td>{esc(f.label)}</td><td>{f.median:g}</td><td>{f.low:g}–{f.high:g}</td>"
+            f"<td>{f.n_conversations}</td>"
+            f"<td>{f.n_mentions}{' (' + by + ')' if by else ''}</td></tr>"
+        )
     parts.append("</table>")
     for f in report.numbers:
-        items = "".join(f'<li>“{esc(m.span)}”: {esc(m.quote.text)} <span class="src">{esc(m.quote.interview_id)}, '
-                        f'{esc(m.quote.where)}</span></li>' for m in f.mentions)
-        parts.append(f"<details><summary>{esc(f.label)}: {f.n_mentions} mentions</summary><ul>{items}</ul></details>")
+        items = "".join(
+            f"<li>“{esc(m.span)}”: {esc(m.quote.text)} "
+            f'<span class="src">{esc(m.quote.interview_id)}, {esc(m.quote.where)}</span></li>'
+            for m in f.mentions
+        )
+        parts.append(
+            f"<details><summary>{esc(f.label)}: {f.n_mentions} mentions</summary>"
+            f"<ul>{items}</ul></details>"
+        )
     parts.append("</section>")
 
     # lists
     parts.append('<section id="lists"><h2>Lists people enumerated</h2>')
     for g in report.lists:
-        rows = "".join(f'<tr><td>{esc(i.item)}</td><td>{i.conversations}</td><td>{esc(i.quote.text)} '
-                       f'<span class="src">{esc(i.quote.interview_id)}, {esc(i.quote.where)}</span></td></tr>'
-                       for i in g.items)
-        parts.append(f'<h3>{esc(g.description)}</h3><table><tr><th>item</th><th>conversations</th><th>for example</th></tr>'
-                     f'{rows}</table>')
+        rows = "".join(
+            f"<tr><td>{esc(i.item)}</td><td>{i.conversations}</td><td>{esc(i.quote.text)} "
+            f'<span class="src">{esc(i.quote.interview_id)}, {esc(i.quote.where)}</span></td></tr>'
+            for i in g.items
+        )
+        parts.append(
+            f"<h3>{esc(g.description)}</h3><table>"
+            "<tr><th>item</th><th>conversations</th><th>for example</th></tr>"
+            f"{rows}</table>"
+        )
     parts.append("</section>")
 
     # rare
     parts.append('<section id="rare"><h2>Only one or two said</h2>')
     for p in report.rare:
-        parts.append(f'<h4>{esc(p.headline)} <span class="muted">({esc(p.kind)}, '
-                     f'{support_text(p.conversations, total)})</span></h4>{_quote_html(p.quote)}')
+        parts.append(
+            f'<h4>{esc(p.headline)} <span class="muted">({esc(p.kind)}, '
+            f"{support_text(p.conversations, total)})</span></h4>{_quote_html(p.quote)}"
+        )
     if not report.rare:
         parts.append("<p>Nothing was said by only one or two conversations.</p>")
     parts.append("</section>")
@@ -178,20 +287,37 @@ def render_html(report: Report, images: dict[str, bytes]) -> str:
     m = report.method
     models = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in m.models.items())
     counts = "".join(f"<tr><td>{esc(k)}</td><td>{v}</td></tr>" for k, v in m.counts.items())
-    skipped = "".join(f"<li>{esc(s.path)}: {esc(s.status)}, {esc(s.reason)}</li>" for s in m.skipped_files) or "<li>none</li>"
+    skipped = (
+        "".join(
+            f"<li>{esc(s.path)}: {esc(s.status)}, {esc(s.reason)}</li>" for s in m.skipped_files
+        )
+        or "<li>none</li>"
+    )
     notes = "".join(f"<li>{esc(n)}</li>" for n in m.notes)
-    parts.append(f'<section id="method"><h2>Method</h2><ul>{notes}</ul><table>{models}</table><table>{counts}</table>'
-                 f'<p>Skipped files:</p><ul>{skipped}</ul>'
-                 f'<p class="src">interview-insights {esc(m.tool_version)} · inputs sha256 {esc(m.inputs_sha256)} · '
-                 f'config sha256 {esc(m.config_sha256)} · report sha256 {esc(m.report_sha256)} · '
-                 f'generated {esc(report.generated_at)}</p></section></body></html>\n')
+    parts.append(
+        f'<section id="method"><h2>Method</h2><ul>{notes}</ul>'
+        f"<table>{models}</table><table>{counts}</table>"
+        f"<p>Skipped files:</p><ul>{skipped}</ul>"
+        f'<p class="src">interview-insights {esc(m.tool_version)} · '
+        f"inputs sha256 {esc(m.inputs_sha256)} · "
+        f"config sha256 {esc(m.config_sha256)} · report sha256 {esc(m.report_sha256)} · "
+        f"generated {esc(report.generated_at)}</p></section></body></html>\n"
+    )
     return "".join(parts)
 
 
 # ------------------------------------------------------------------ markdown
 
+
 def md(text) -> str:
-    """Transcript text in Markdown: one line, with characters that would become markup escaped."""
+    """Transcript text in Markdown: one line, with characters that would become markup escaped.
+
+    Args:
+        text: the value to show.
+
+    Returns:
+        Its text on one line, markup characters backslash-escaped.
+    """
     text = " ".join(str(text).split())
     return "".join("\\" + c if c in "\\`*_{}[]<>#|!" else c for c in text)
 
@@ -201,45 +327,82 @@ def _quote_md(q: Quote) -> str:
 
 
 def render_markdown(report: Report) -> str:
+    """The report as Markdown, linking the figures as PNG files beside it.
+
+    Args:
+        report: the report.
+
+    Returns:
+        The Markdown text.
+    """
     o = report.overview
     total = o.conversations
-    out = [f"# {md(report.title)}\n", "## Overview\n",
-           f"{total} conversations, {o.words:,} words ({o.interviewee_words:,} from interviewees)"
-           + (f", {o.date_range[0]} to {o.date_range[1]}" if o.date_range else "")
-           + "; languages " + ", ".join(f"{k}: {v}" for k, v in o.languages.items()) + ".\n",
-           f"Different is the norm: **{len(o.backgrounds)}** distinct educational backgrounds across "
-           f"{len(o.backgrounds_by_interview)} people: {md(', '.join(o.backgrounds))}.\n",
-           "## Past, present, future\n", f"![Main themes per section]({FIGURES['themes_by_section']})\n"]
+    out = [
+        f"# {md(report.title)}\n",
+        "## Overview\n",
+        f"{total} conversations, {o.words:,} words ({o.interviewee_words:,} from interviewees)"
+        + (f", {o.date_range[0]} to {o.date_range[1]}" if o.date_range else "")
+        + "; languages "
+        + ", ".join(f"{k}: {v}" for k, v in o.languages.items())
+        + ".\n",
+        f"Different is the norm: **{len(o.backgrounds)}** distinct educational backgrounds across "
+        f"{len(o.backgrounds_by_interview)} people: {md(', '.join(o.backgrounds))}.\n",
+        "## Past, present, future\n",
+        f"![Main themes per section]({FIGURES['themes_by_section']})\n",
+    ]
     for s in report.sections:
-        out.append(f"### {md(s.name.capitalize())}\n\n{md(s.description)} ({s.passages} passages from "
-                   f"{s.conversations} conversations)\n")
+        out.append(
+            f"### {md(s.name.capitalize())}\n\n{md(s.description)} ({s.passages} passages from "
+            f"{s.conversations} conversations)\n"
+        )
         for t in s.themes:
-            out.append(f"**{md(t.label)}** ({support_text(t.conversations, total)}): {md(t.summary)}\n\n{_quote_md(t.quote)}")
+            out.append(
+                f"**{md(t.label)}** ({support_text(t.conversations, total)}): {md(t.summary)}\n\n"
+                f"{_quote_md(t.quote)}"
+            )
     out.append("## Takeaways\n")
     for t in report.takeaways:
         also = f" (and discussed in {t.also_discussed} more)" if t.also_discussed else ""
-        out.append(f"### {t.rank}. {md(t.headline)}\n\n**{md(t.lesson)}**\n\n"
-                   f"{support_text(t.support, t.conversations)} gave this advice{also}. "
-                   f"Key terms: {md(', '.join(t.keywords))}.\n\n" + "\n".join(_quote_md(q) for q in t.quotes))
+        out.append(
+            f"### {t.rank}. {md(t.headline)}\n\n**{md(t.lesson)}**\n\n"
+            f"{support_text(t.support, t.conversations)} gave this advice{also}. "
+            f"Key terms: {md(', '.join(t.keywords))}.\n\n"
+            + "\n".join(_quote_md(q) for q in t.quotes)
+        )
     out.append("## Numbers people gave\n")
     out.append(f"![Numbers people gave]({FIGURES['numbers']})\n")
     out.append("| quantity | median | range | conversations | mentions |\n|---|---|---|---|---|")
     for f in report.numbers:
-        out.append(f"| {md(f.label)} | {f.median:g} | {f.low:g}–{f.high:g} | {f.n_conversations} | {f.n_mentions} |")
+        out.append(
+            f"| {md(f.label)} | {f.median:g} | {f.low:g}–{f.high:g} | {f.n_conversations} "
+            f"| {f.n_mentions} |"
+        )
     out.append("")
     for f in report.numbers:
         out.append(f"**{md(f.label)}**\n")
-        out += [f"- “{md(m.span)}”: {md(m.quote.text)} ({md(m.quote.interview_id)}, {md(m.quote.where)})"
-                for m in f.mentions]
+        out += [
+            f"- “{md(m.span)}”: {md(m.quote.text)} "
+            f"({md(m.quote.interview_id)}, {md(m.quote.where)})"
+            for m in f.mentions
+        ]
         out.append("")
     out.append("## Lists people enumerated\n")
     for g in report.lists:
-        out.append(f"### {md(g.description)}\n\n| item | conversations | for example |\n|---|---|---|")
-        out += [f"| {md(i.item)} | {i.conversations} | {md(i.quote.text)} ({md(i.quote.interview_id)}) |" for i in g.items]
+        out.append(
+            f"### {md(g.description)}\n\n| item | conversations | for example |\n|---|---|---|"
+        )
+        out += [
+            f"| {md(i.item)} | {i.conversations} | {md(i.quote.text)} "
+            f"({md(i.quote.interview_id)}) |"
+            for i in g.items
+        ]
         out.append("")
     out.append("## Only one or two said\n")
     for p in report.rare:
-        out.append(f"**{md(p.headline)}** ({p.kind}, {support_text(p.conversations, total)})\n\n{_quote_md(p.quote)}")
+        out.append(
+            f"**{md(p.headline)}** ({p.kind}, {support_text(p.conversations, total)})\n\n"
+            f"{_quote_md(p.quote)}"
+        )
     m = report.method
     out.append("## Method\n")
     out += [f"- {md(n)}" for n in m.notes]
@@ -247,7 +410,12 @@ def render_markdown(report: Report) -> str:
     out += [f"| {md(k)} | {md(v)} |" for k, v in m.models.items()]
     out.append("\n| count | value |\n|---|---|")
     out += [f"| {md(k)} | {v} |" for k, v in m.counts.items()]
-    out.append("\nSkipped files: " + (", ".join(f"{md(s.path)} ({md(s.reason)})" for s in m.skipped_files) or "none"))
-    out.append(f"\ninputs sha256 `{m.inputs_sha256}` · config sha256 `{m.config_sha256}` · "
-               f"report sha256 `{m.report_sha256}` · generated {report.generated_at}\n")
+    out.append(
+        "\nSkipped files: "
+        + (", ".join(f"{md(s.path)} ({md(s.reason)})" for s in m.skipped_files) or "none")
+    )
+    out.append(
+        f"\ninputs sha256 `{m.inputs_sha256}` · config sha256 `{m.config_sha256}` · "
+        f"report sha256 `{m.report_sha256}` · generated {report.generated_at}\n"
+    )
     return "\n".join(out)

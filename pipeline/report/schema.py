@@ -24,7 +24,9 @@ class Quote(_Model):
     source_file: str
     line: int | None = None
     page: int | None = None
-    timestamp: str | None = Field(None, description="hh:mm:ss from the start of the recording, when known.")
+    timestamp: str | None = Field(
+        None, description="hh:mm:ss from the start of the recording, when known."
+    )
     section: str | None = None
     passage_id: str | None = None
 
@@ -33,11 +35,15 @@ class Overview(_Model):
     conversations: int
     words: int
     interviewee_words: int
-    date_range: list[str] = Field(description="[first, last] ISO dates from metadata; empty when none given.")
+    date_range: list[str] = Field(
+        description="[first, last] ISO dates from metadata; empty when none given."
+    )
     languages: dict[str, int] = Field(description="Language code -> number of conversations.")
     main_language: str
     folders: dict[str, int]
-    backgrounds: list[str] = Field(description="Distinct educational backgrounds, from metadata and from what people said.")
+    backgrounds: list[str] = Field(
+        description="Distinct educational backgrounds, from metadata and from what people said."
+    )
     backgrounds_by_interview: dict[str, list[str]]
     background_quotes: list[Quote] = Field(default_factory=list)
 
@@ -46,9 +52,13 @@ class SectionTheme(_Model):
     theme_id: int
     label: str
     keywords: list[str]
-    conversations: int = Field(description="Conversations with at least one passage of this theme in this section.")
+    conversations: int = Field(
+        description="Conversations with at least one passage of this theme in this section."
+    )
     passages: int
-    summary: str = Field(description="One sentence from the text, central to the theme in this section.")
+    summary: str = Field(
+        description="One sentence from the text, central to the theme in this section."
+    )
     summary_source: Quote
     quote: Quote
 
@@ -68,9 +78,14 @@ class Takeaway(_Model):
     lesson_source: Quote
     keywords: list[str]
     support: int = Field(description="Conversations that gave this advice.")
-    also_discussed: int = Field(description="Further conversations whose passages are close to it without giving it as advice.")
+    also_discussed: int = Field(
+        description="Further conversations whose passages are close to it without giving it "
+        "as advice."
+    )
     conversations: int = Field(description="Total conversations in the report (the denominator).")
-    strength: float = Field(description="Mean advice score x cohesion of its points, 0..1; breaks ties in the ranking.")
+    strength: float = Field(
+        description="Mean advice score x cohesion of its points, 0..1; breaks ties in the ranking."
+    )
     interviews: list[str]
     quotes: list[Quote] = Field(description="2-3 quotes, each from a different person.")
 
@@ -88,12 +103,17 @@ class NumberFact(_Model):
     kind: str
     label: str
     what: str = ""
-    median: float = Field(description="Median over conversations of each one's median value (a range counts as its midpoint).")
+    median: float = Field(
+        description="Median over conversations of each one's median value (a range counts as "
+        "its midpoint)."
+    )
     low: float
     high: float
     n_conversations: int
     n_mentions: int
-    by_section: dict[str, float] = Field(default_factory=dict, description="Median per guide section, when it differs.")
+    by_section: dict[str, float] = Field(
+        default_factory=dict, description="Median per guide section, when it differs."
+    )
     mentions: list[NumberMention]
 
 
@@ -111,7 +131,10 @@ class ListGroup(_Model):
 
 
 class RarePoint(_Model):
-    kind: str = Field(description="'advice' (advice given in one or two conversations) or 'theme' (a theme of one or two).")
+    kind: str = Field(
+        description="'advice' (advice given in one or two conversations) or 'theme' (a theme "
+        "of one or two)."
+    )
     headline: str
     conversations: int
     interviews: list[str]
@@ -128,7 +151,9 @@ class Method(_Model):
     tool_version: str
     inputs_sha256: str
     config_sha256: str
-    report_sha256: str = Field(description="sha256 of this report's content (everything but generated_at).")
+    report_sha256: str = Field(
+        description="sha256 of this report's content (everything but generated_at)."
+    )
     models: dict[str, str]
     parameters: dict
     counts: dict[str, int]
@@ -147,4 +172,6 @@ class Report(_Model):
     lists: list[ListGroup]
     rare: list[RarePoint]
     method: Method
-    figures: dict[str, str] = Field(default_factory=dict, description="Figure name -> PNG file name beside report.md.")
+    figures: dict[str, str] = Field(
+        default_factory=dict, description="Figure name -> PNG file name beside report.md."
+    )

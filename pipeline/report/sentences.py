@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import nlp
+from ..core import nlp
 from .advice import ADVICE_QUESTION_RE, advice_features
 
 
@@ -22,9 +22,19 @@ class ParsedSentences:
 
 
 def preceding_questions(turns: pd.DataFrame) -> dict[tuple[str, int], str]:
-    """(interview, turn) -> the last interviewer turn before it: the question it answers."""
+    """(interview, turn) -> the last interviewer turn before it: the question it answers.
+
+    Args:
+        turns: the turns table.
+
+    Returns:
+        For every turn not the interviewer's, the interviewer's last words before it
+        (``""`` when none came before).
+    """
     out: dict[tuple[str, int], str] = {}
-    for interview_id, group in turns.sort_values(["interview_id", "turn_index"]).groupby("interview_id", sort=True):
+    for interview_id, group in turns.sort_values(["interview_id", "turn_index"]).groupby(
+        "interview_id", sort=True
+    ):
         last = ""
         for row in group.itertuples():
             if row.role == "interviewer":
@@ -35,11 +45,23 @@ def preceding_questions(turns: pd.DataFrame) -> dict[tuple[str, int], str]:
 
 
 def parse_sentences(passages: pd.DataFrame, turns: pd.DataFrame) -> ParsedSentences:
-    """Split interviewee passages (main language) into parsed sentences with advice features."""
+    """Split interviewee passages (main language) into parsed sentences with advice features.
+
+    Args:
+        passages: the passages table (with their sections).
+        turns: the turns table, for the question each passage answers.
+
+    Returns:
+        The sentences table (one row per sentence with letters in it) and the spaCy
+        sentence of each row.
+    """
     lang = nlp.english_full()
     questions = preceding_questions(turns)
     rows, spans = [], []
-    keep = passages[(passages["role"] == "interviewee") & passages["in_main_language"].fillna(False).astype(bool)]
+    keep = passages[
+        (passages["role"] == "interviewee")
+        & passages["in_main_language"].fillna(False).astype(bool)
+    ]
     keep = keep.sort_values(["interview_id", "turn_index", "passage_index"])
     texts = keep["text"].astype(str).tolist()
     for row, doc in zip(keep.itertuples(), lang.pipe(texts, batch_size=64), strict=True):
@@ -50,13 +72,24 @@ def parse_sentences(passages: pd.DataFrame, turns: pd.DataFrame) -> ParsedSenten
             if not re.search(r"[A-Za-z]", text):
                 continue
             features = advice_features(sent)
-            rows.append({
-                "passage_id": row.passage_id, "interview_id": row.interview_id, "turn_index": int(row.turn_index),
-                "passage_index": int(row.passage_index), "sentence_index": index, "text": text,
-                "section": row.section if isinstance(row.section, str) else None,
-                "question": question, "advice_answer": advice_answer,
-                "lemmas": " ".join(t.lemma_.lower() for t in sent if t.is_alpha and not t.is_stop and len(t) > 1),
-                **features,
-            })
+            rows.append(
+                {
+                    "passage_id": row.passage_id,
+                    "interview_id": row.interview_id,
+                    "turn_index": int(row.turn_index),
+                    "passage_index": int(row.passage_index),
+                    "sentence_index": index,
+                    "text": text,
+                    "section": row.section if isinstance(row.section, str) else None,
+                    "question": question,
+                    "advice_answer": advice_answer,
+                    "lemmas": " ".join(
+                        t.lemma_.lower()
+                        for t in sent
+                        if t.is_alpha and not t.is_stop and len(t) > 1
+                    ),
+                    **features,
+                }
+            )
             spans.append(sent)
     return ParsedSentences(pd.DataFrame(rows), spans)

@@ -36,11 +36,32 @@ class PointGroup:
 
 
 def normalise(v: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, so dot products are cosine similarities.
+
+    Args:
+        v: a matrix, one vector a row.
+
+    Returns:
+        The scaled matrix (zero rows stay zero).
+    """
     norms = np.linalg.norm(v, axis=1, keepdims=True)
     return v / np.where(norms == 0, 1, norms)
 
 
-def similarity(vectors: np.ndarray, lemma_docs: list[str], word_weight: float) -> tuple[np.ndarray, TfidfVectorizer | None]:
+def similarity(
+    vectors: np.ndarray, lemma_docs: list[str], word_weight: float
+) -> tuple[np.ndarray, TfidfVectorizer | None]:
+    """Similarity of advice sentences: meaning (embeddings) mixed with shared words.
+
+    Args:
+        vectors: the sentences' embeddings.
+        lemma_docs: each sentence's lemmas, space-separated.
+        word_weight: the share of the TF-IDF word similarity (0: meaning only).
+
+    Returns:
+        The similarity matrix, and the fitted TF-IDF vectoriser (None when words are not
+        used).
+    """
     v = normalise(vectors)
     meaning = v @ v.T
     if word_weight <= 0 or not any(lemma_docs):
@@ -56,6 +77,14 @@ def point_similarity(owner: np.ndarray, sentence_sim: np.ndarray, n_points: int)
     A point is an advice sentence plus its explanation; "Make stuff in public. Like,
     build a personal brand" and "Build a personal brand by writing" share one piece
     of advice, which averaging over whole points would dilute.
+
+    Args:
+        owner: the point of each advice sentence.
+        sentence_sim: the sentences' similarity matrix.
+        n_points: the number of points.
+
+    Returns:
+        The points' similarity matrix.
     """
     out = np.empty((n_points, n_points))
     members = [np.flatnonzero(owner == k) for k in range(n_points)]
@@ -65,12 +94,29 @@ def point_similarity(owner: np.ndarray, sentence_sim: np.ndarray, n_points: int)
     return out
 
 
-def group_points(points: list[AdvicePoint], owner: np.ndarray, vectors: np.ndarray, lemma_docs: list[str],
-                 scores: list[float], threshold: float, word_weight: float) -> list[PointGroup]:
+def group_points(
+    points: list[AdvicePoint],
+    owner: np.ndarray,
+    vectors: np.ndarray,
+    lemma_docs: list[str],
+    scores: list[float],
+    threshold: float,
+    word_weight: float,
+) -> list[PointGroup]:
     """Group points by average linkage over :func:`point_similarity`.
 
-    ``vectors``/``lemma_docs`` are per advice sentence and ``owner[i]`` is the point
-    of sentence ``i``.
+    Args:
+        points: the advice points.
+        owner: ``owner[i]`` is the point of advice sentence ``i``.
+        vectors: the advice sentences' embeddings.
+        lemma_docs: the advice sentences' lemmas, space-separated.
+        scores: each point's advice score.
+        threshold: the average-linkage distance at which groups stop merging.
+        word_weight: the share of shared words in the similarity.
+
+    Returns:
+        The groups, with their key words, conversations and strength (headlines and
+        ``also_discussed`` are filled in later).
     """
     if not points:
         return []
@@ -81,9 +127,12 @@ def group_points(points: list[AdvicePoint], owner: np.ndarray, vectors: np.ndarr
     else:
         distance = np.clip(1 - point_similarity(owner, sentence_sim, len(points)), 0, None)
         np.fill_diagonal(distance, 0)
-        labels = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
-                                         distance_threshold=threshold).fit_predict(distance)
-    point_docs = [" ".join(lemma_docs[i] for i in np.flatnonzero(owner == k)) for k in range(len(points))]
+        labels = AgglomerativeClustering(
+            n_clusters=None, metric="precomputed", linkage="average", distance_threshold=threshold
+        ).fit_predict(distance)
+    point_docs = [
+        " ".join(lemma_docs[i] for i in np.flatnonzero(owner == k)) for k in range(len(points))
+    ]
     groups = []
     for label in sorted(set(labels.tolist())):
         idx = [k for k in range(len(points)) if labels[k] == label]
@@ -94,17 +143,33 @@ def group_points(points: list[AdvicePoint], owner: np.ndarray, vectors: np.ndarr
         strength = round(float(np.mean([scores[k] for k in idx])) * cohesion, 4)
         interviews = sorted({p.interview_id for p in members})
         sims = [float((v[np.flatnonzero(owner == k)] @ centroid).max()) for k in idx]
-        groups.append(PointGroup(members, v[rows], centroid, _keywords(idx, point_docs), interviews, strength,
-                                 sims, rows.tolist()))
+        groups.append(
+            PointGroup(
+                members,
+                v[rows],
+                centroid,
+                _keywords(idx, point_docs),
+                interviews,
+                strength,
+                sims,
+                rows.tolist(),
+            )
+        )
     return groups
 
 
 def _keywords(idx: list[int], lemma_docs: list[str], n: int = 6) -> list[str]:
     """Lemmas frequent in the group's points and rare in the other points (a tiny c-TF-IDF)."""
     inside = Counter(w for i in idx for w in set(lemma_docs[i].split()))
-    outside = Counter(w for i in range(len(lemma_docs)) if i not in idx for w in set(lemma_docs[i].split()))
+    outside = Counter(
+        w for i in range(len(lemma_docs)) if i not in idx for w in set(lemma_docs[i].split())
+    )
     total_out = max(1, len(lemma_docs) - len(idx))
-    scored = [(count / len(idx) - outside[w] / total_out, -count, w) for w, count in inside.items() if count >= 1]
+    scored = [
+        (count / len(idx) - outside[w] / total_out, -count, w)
+        for w, count in inside.items()
+        if count >= 1
+    ]
     scored.sort(key=lambda s: (-s[0], s[1], s[2]))
     return [w for score, _, w in scored[:n] if score > 0]
 
@@ -115,6 +180,14 @@ def headline_for(group: PointGroup, sentences, spans) -> str:
     Counts (verb lemma, object lemma) pairs over the imperative sentences; the most
     common pair's shortest wording becomes the headline. Without an imperative the
     headline is the group's first advice sentence, shortened at its first comma.
+
+    Args:
+        group: the group.
+        sentences: the parsed sentences table its points' rows index.
+        spans: the spaCy sentence of each row.
+
+    Returns:
+        The headline, capitalised.
     """
     per_conversation: set = set()
     wordings: dict[tuple[str, str], Counter] = {}
@@ -124,18 +197,32 @@ def headline_for(group: PointGroup, sentences, spans) -> str:
                 continue
             sent = spans[r]
             root = sent.root
-            for verb in [root, *[c for c in root.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")]]:
-                obj = next((c for c in verb.children if c.dep_ in ("dobj", "attr", "oprd", "acomp")), None)
+            for verb in [
+                root,
+                *[c for c in root.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")],
+            ]:
+                obj = next(
+                    (c for c in verb.children if c.dep_ in ("dobj", "attr", "oprd", "acomp")), None
+                )
                 if obj is None:
                     prep = next((c for c in verb.children if c.dep_ == "prep"), None)
-                    obj = next((c for c in prep.children if c.dep_ == "pobj"), None) if prep is not None else None
+                    obj = (
+                        next((c for c in prep.children if c.dep_ == "pobj"), None)
+                        if prep is not None
+                        else None
+                    )
                 if obj is None or obj.i < verb.i:
                     continue
                 key = (verb.lemma_.lower(), obj.lemma_.lower())
                 per_conversation.add((key, point.interview_id))
                 # keep the negation: "don't be cheap", not "be cheap"
-                first = min([verb.i, *[c.i for c in verb.children if c.dep_ in ("neg", "aux") and c.i < verb.i]])
-                span = sent.doc[first:obj.i + 1]
+                first = min(
+                    [
+                        verb.i,
+                        *[c.i for c in verb.children if c.dep_ in ("neg", "aux") and c.i < verb.i],
+                    ]
+                )
+                span = sent.doc[first : obj.i + 1]
                 words = [t for t in span if not t.is_punct]
                 if len(words) <= 8:
                     text = " ".join("".join(t.text_with_ws for t in words).split())
@@ -152,6 +239,21 @@ def headline_for(group: PointGroup, sentences, spans) -> str:
 
 
 def rank_groups(groups: list[PointGroup]) -> list[PointGroup]:
-    """Most conversations touching it first (advised or discussed), then most advising, then strength."""
-    return sorted(groups, key=lambda g: (-(len(g.interviews) + len(g.also_discussed or [])), -len(g.interviews),
-                                         -g.strength, g.headline))
+    """Most conversations touching it first (advised or discussed), then most advising, then
+    strength.
+
+    Args:
+        groups: the groups, with ``also_discussed`` set.
+
+    Returns:
+        The groups in rank order (ties broken by headline).
+    """
+    return sorted(
+        groups,
+        key=lambda g: (
+            -(len(g.interviews) + len(g.also_discussed or [])),
+            -len(g.interviews),
+            -g.strength,
+            g.headline,
+        ),
+    )

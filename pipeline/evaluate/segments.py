@@ -18,9 +18,9 @@ import pandas as pd
 from rapidfuzz import fuzz
 from sklearn.metrics import f1_score
 
-from .artifacts import SEGMENTS, TURNS, read_table
+from ..core.catalog import SEGMENTS, TURNS, cache_dir, read_table
+from ..ingest.roles import INTERVIEWER
 from .gold import read_gold_csv
-from .ingest.roles import INTERVIEWER
 
 
 def segment_ids(labels: list[str]) -> list[int]:
@@ -39,7 +39,9 @@ def window_size(reference: list[str]) -> int:
     return max(1, round(len(reference) / n_segments / 2))
 
 
-def _window_errors(reference: list[str], hypothesis: list[str], k: int | None, disagree) -> tuple[float, int]:
+def _window_errors(
+    reference: list[str], hypothesis: list[str], k: int | None, disagree
+) -> tuple[float, int]:
     k = k or window_size(reference)
     ref, hyp = segment_ids(reference), segment_ids(hypothesis)
     windows = len(reference) - k
@@ -50,11 +52,13 @@ def _window_errors(reference: list[str], hypothesis: list[str], k: int | None, d
 
 
 def pk(reference: list[str], hypothesis: list[str], k: int | None = None) -> tuple[float, int]:
-    """(error rate, number of windows): does a window straddle a boundary in one but not the other?"""
+    """(error rate, windows): does a window straddle a boundary in one but not the other?"""
     return _window_errors(reference, hypothesis, k, lambda r0, r1, h0, h1: (r0 == r1) != (h0 == h1))
 
 
-def window_diff(reference: list[str], hypothesis: list[str], k: int | None = None) -> tuple[float, int]:
+def window_diff(
+    reference: list[str], hypothesis: list[str], k: int | None = None
+) -> tuple[float, int]:
     """(error rate, windows): does a window hold a different number of boundaries?"""
     return _window_errors(reference, hypothesis, k, lambda r0, r1, h0, h1: (r1 - r0) != (h1 - h0))
 
@@ -63,7 +67,10 @@ def read_gold_sections(path: Path) -> pd.DataFrame:
     gold = read_gold_csv(path)
     columns = set(gold.columns)
     if not {"interview", "section"} <= columns or not {"turn", "text"} & columns:
-        raise ValueError(f"{path}: needs columns interview, section and turn or text; found {', '.join(gold.columns)}")
+        raise ValueError(
+            f"{path}: needs columns interview, section and turn or text; found "
+            f"{', '.join(gold.columns)}"
+        )
     return gold
 
 
@@ -76,7 +83,11 @@ def locate_turns(gold: pd.DataFrame, turns: pd.DataFrame) -> pd.DataFrame:
     for row in out.itertuples():
         group = by_interview.get(row.interview)
         found = None
-        if group is not None and "turn" in out.columns and str(getattr(row, "turn", "")).strip().lstrip("-").isdigit():
+        if (
+            group is not None
+            and "turn" in out.columns
+            and str(getattr(row, "turn", "")).strip().lstrip("-").isdigit()
+        ):
             candidate = int(row.turn)
             found = candidate if candidate in set(group.turn_index) else None
         elif group is not None:
@@ -106,11 +117,15 @@ def position_baseline(turns: pd.DataFrame, sections: list[str]) -> dict[tuple[st
     for interview, conv in turns.groupby("interview_id"):
         order = sorted(conv.turn_index.astype(int))
         for rank, t in enumerate(order):
-            out[(interview, t)] = sections[min(len(sections) - 1, rank * len(sections) // len(order))]
+            out[(interview, t)] = sections[
+                min(len(sections) - 1, rank * len(sections) // len(order))
+            ]
     return out
 
 
-def question_baseline(turns: pd.DataFrame, question_sections: dict[tuple[str, int], str], first: str) -> dict[tuple[str, int], str]:
+def question_baseline(
+    turns: pd.DataFrame, question_sections: dict[tuple[str, int], str], first: str
+) -> dict[tuple[str, int], str]:
     out = {}
     for interview, conv in turns.groupby("interview_id"):
         current = first
@@ -137,20 +152,35 @@ def score(gold: pd.DataFrame, predicted: dict[tuple[str, int], str]) -> dict[str
         wd_sum += w * n
         windows += n
     return {
-        "accuracy": round(float(np.mean([a == b for a, b in zip(truth, guess)])) if truth else 0.0, 4),
-        "macro_f1": round(float(f1_score(truth, guess, labels=labels, average="macro", zero_division=0)), 4),
+        "accuracy": round(
+            float(np.mean([a == b for a, b in zip(truth, guess)])) if truth else 0.0, 4
+        ),
+        "macro_f1": round(
+            float(f1_score(truth, guess, labels=labels, average="macro", zero_division=0)), 4
+        ),
         "pk": round(pk_sum / windows, 4) if windows else 0.0,
         "window_diff": round(wd_sum / windows, 4) if windows else 0.0,
     }
 
 
-def evaluate_segments(out_dir: Path, gold_path: Path, config, embedder=None) -> dict:
-    from .embed import embed_texts, make_embedder
-    from .guide import load_guide
-    from .segment import GuideVectors
+def evaluate_segments(out_dir: Path, config, *, gold: Path, embedder=None) -> dict:
+    """Sections against a gold file, beside the position-only and question-similarity baselines.
 
-    from . import lineage
+    Args:
+        out_dir: the output folder holding the segments.
+        config: the effective configuration (its guide is the one scored).
+        gold: CSV of ``interview, turn or text, section``.
+        embedder: an embedder to reuse for the question baseline.
 
+    Returns:
+        Accuracy, macro-F1, Pk and WindowDiff per system, located/unlocated gold rows.
+    """
+    from ..core import lineage
+    from ..embed import embed_texts, make_embedder
+    from ..segment.evidence import GuideVectors
+    from ..segment.guide import load_guide
+
+    gold_path = gold
     out_dir = Path(out_dir)
     lineage.require(out_dir, "segment", config)
     turns = read_table(TURNS, out_dir)
@@ -159,25 +189,40 @@ def evaluate_segments(out_dir: Path, gold_path: Path, config, embedder=None) -> 
     gold = locate_turns(read_gold_sections(gold_path), turns)
     unknown = sorted(set(gold.section) - set(guide.names))
     if unknown:
-        raise ValueError(f"{gold_path}: sections {', '.join(unknown)} are not in the guide ({', '.join(guide.names)})")
-    ours = {(r.interview_id, int(r.turn_index)): r.section for r in segments[segments.unit == "turn"].itertuples()}
+        raise ValueError(
+            f"{gold_path}: sections {', '.join(unknown)} are not in the guide "
+            f"({', '.join(guide.names)})"
+        )
+    ours = {
+        (r.interview_id, int(r.turn_index)): r.section
+        for r in segments[segments.unit == "turn"].itertuples()
+    }
 
-    store = out_dir / "cache"
+    store = cache_dir(out_dir)
     embedder = embedder or make_embedder(config.embed, store)
-    gv = GuideVectors(guide, lambda texts: embed_texts(list(texts), embedder, store, config.embed.cache)[0])
+    gv = GuideVectors(
+        guide, lambda texts: embed_texts(list(texts), embedder, store, config.embed.cache)[0]
+    )
     questions = turns[(turns.role == INTERVIEWER) & turns.clean_text.fillna("").str.strip().ne("")]
     q_sections = {}
     if len(questions):
         sims = gv.question_similarity(gv.encode(questions.clean_text.tolist()))
-        for (interview, t), row in zip(zip(questions.interview_id, questions.turn_index.astype(int)), sims):
+        for (interview, t), row in zip(
+            zip(questions.interview_id, questions.turn_index.astype(int)), sims
+        ):
             if row.max() >= config.segment.question_min_similarity:
                 q_sections[(interview, t)] = guide.names[int(row.argmax())]
     return {
         "gold": str(gold_path),
         "rows": len(gold),
         "located": int(gold.turn_index.notna().sum()),
-        "not_found": [f"{r.interview}: {str(getattr(r, 'text', ''))[:60]}" for r in gold[gold.turn_index.isna()].itertuples()],
+        "not_found": [
+            f"{r.interview}: {str(getattr(r, 'text', ''))[:60]}"
+            for r in gold[gold.turn_index.isna()].itertuples()
+        ],
         "interview-insights": score(gold, ours),
         "position only": score(gold, position_baseline(turns, guide.names)),
-        "question similarity only": score(gold, question_baseline(turns, q_sections, guide.names[0])),
+        "question similarity only": score(
+            gold, question_baseline(turns, q_sections, guide.names[0])
+        ),
     }

@@ -24,14 +24,35 @@ from typing import Any
 
 from .config import RedactionConfig
 
-KIND_BY_LABEL = {"PERSON": "Person", "ORG": "Organisation", "GPE": "Place", "LOC": "Place", "FAC": "Place",
-                 "NORP": "Group", "PRODUCT": "Product", "EVENT": "Event", "WORK_OF_ART": "Work"}
-PLACEHOLDER_KINDS = ("Person", "Organisation", "Place", "Group", "Product", "Event", "Work", "Email", "Phone", "URL",
-                     "Contact")
+KIND_BY_LABEL = {
+    "PERSON": "Person",
+    "ORG": "Organisation",
+    "GPE": "Place",
+    "LOC": "Place",
+    "FAC": "Place",
+    "NORP": "Group",
+    "PRODUCT": "Product",
+    "EVENT": "Event",
+    "WORK_OF_ART": "Work",
+}
+PLACEHOLDER_KINDS = (
+    "Person",
+    "Organisation",
+    "Place",
+    "Group",
+    "Product",
+    "Event",
+    "Work",
+    "Email",
+    "Phone",
+    "URL",
+    "Contact",
+)
 PLACEHOLDER = re.compile(r"\b(?:" + "|".join(PLACEHOLDER_KINDS) + r") \d+\b")
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Bare domains only with these endings: shorter ones (.it, .so, .me) are ordinary words and file names.
+# Bare domains only with these endings: shorter ones (.it, .so, .me) are ordinary words and file
+# names.
 _TLDS = "com|org|net|io|co|ai|dev|edu|gov|info|app|uk|eu|ca|au|ly"
 URL = re.compile(
     rf"(?:\bhttps?://|\bwww\.)[^\s<>\"'`)\]]+[^\s<>\"'`)\].,;:!?]"
@@ -41,10 +62,14 @@ URL = re.compile(
 # Digits in groups, optionally +country, (area) or (0): +1 (415) 555-0199, 020 7946 0958,
 # +49 (0)30 1234567, 0171/1234567, +33 6 12 34 56 78, 4155550199; is_phone() decides.
 PHONE = re.compile(
-    r"(?<![\w$€£¥.,+-])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?|\(\d{1,4}\)[ .-]?)?\d{1,15}(?:[ .\-/]\(?\d{1,8}\)?){0,5}"
+    r"(?<![\w$€£¥.,+-])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?|\(\d{1,4}\)[ .-]?)?\d{1,15}(?:[ "
+    r".\-/]\(?\d{1,8}\)?){0,5}"
     r"(?![\w%]|[.,]\d)"
 )
-_YEARS_OR_DATE = re.compile(r"^(?:(?:19|20)\d\d(?: ?[-–] ?(?:19|20)?\d\d)+|\d{4}-\d{2}-\d{2}|\d{1,2}[.-]\d{1,2}[.-]\d{2,4})$")
+_YEARS_OR_DATE = re.compile(
+    r"^(?:(?:19|20)\d\d(?: ?[-–] "
+    r"?(?:19|20)?\d\d)+|\d{4}-\d{2}-\d{2}|\d{1,2}[.-]\d{1,2}[.-]\d{2,4})$"
+)
 
 
 _THOUSANDS = re.compile(r"\d{1,3}(?:[ ,.]\d{3})+(?:\s*[-–]\s*\d{1,3}(?:[ ,.]\d{3})+)?")
@@ -58,7 +83,8 @@ EMPTY_VALUES = {"", "none", "nan", "null", "n/a", "na", "-", "--", "?", "unknown
 
 
 def is_phone(text: str) -> bool:
-    """A digit run that reads as a phone number, not a year range, a date, a sum or a range people gave."""
+    """A digit run that reads as a phone number, not a year range, a date, a sum or a range people
+    gave."""
     text = text.strip()
     digits = sum(c.isdigit() for c in text)
     if digits < 7 or digits > 15 or _YEARS_OR_DATE.match(text):
@@ -149,7 +175,11 @@ class Redactor:
         known = self.forms.get(text)
         # What the user's metadata says beats the model's guess; among guesses, "a person" wins
         # (the model calls the same name ORG in one sentence and PERSON in the next).
-        if known is None or (given and not known.given) or (not known.given and kind == "Person" != known.kind):
+        if (
+            known is None
+            or (given and not known.given)
+            or (not known.given and kind == "Person" != known.kind)
+        ):
             self.forms[text] = _Form(kind, key, anycase, given)
         elif given and anycase and not known.anycase:
             known.anycase = True
@@ -163,8 +193,11 @@ class Redactor:
                 return known.key
         return None
 
-    def add_name(self, name: str, kind: str = "Person", anycase: bool = True, given: bool = True) -> None:
-        """A name to hide: the whole and, for people, its parts ("Zofia Wróblewska", "Zofia", "Wróblewska").
+    def add_name(
+        self, name: str, kind: str = "Person", anycase: bool = True, given: bool = True
+    ) -> None:
+        """A name to hide: the whole and, for people, its parts ("Zofia Wróblewska", "Zofia",
+        "Wróblewska").
 
         ``given`` names come from metadata, speaker labels or the config and always win
         over what the model guessed; they are matched in any letter case, except short
@@ -175,7 +208,9 @@ class Redactor:
         name = " ".join(str(name).split())
         if not name:
             return
-        key = (self._person_key(name, given) if kind == "Person" else None) or f"{kind.lower()}:{fold(name)}"
+        key = (
+            self._person_key(name, given) if kind == "Person" else None
+        ) or f"{kind.lower()}:{fold(name)}"
         self._add(name, kind, key, anycase and (len(name) > 3 or " " in name), given)
         if kind == "Person":
             for part in re.split(r"[\s\-]+", name):
@@ -188,7 +223,9 @@ class Redactor:
     def learn(self, texts: Iterable[str], names: Iterable[tuple[str, str]] = ()) -> None:
         """Collect what to hide in one conversation: ``names`` are (kind, name) pairs always hidden;
         ``texts`` are read by the English NER model (give it English text only)."""
-        for kind, name in sorted(names, key=lambda kn: -len(str(kn[1]).split())):  # full names first
+        for kind, name in sorted(
+            names, key=lambda kn: -len(str(kn[1]).split())
+        ):  # full names first
             if str(name).strip().casefold() not in EMPTY_VALUES:
                 self.add_name(name, kind)
         texts = [t for t in texts if t]
@@ -201,22 +238,30 @@ class Redactor:
         with language.select_pipes(enable=["ner"]):  # its NER has its own tok2vec
             for doc in pipe_in_batches(language, pieces, 32):
                 guarded = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(doc.text)]
-                guarded += [(m.start(), m.end()) for p in (EMAIL, URL) for m in p.finditer(doc.text)]
+                guarded += [
+                    (m.start(), m.end()) for p in (EMAIL, URL) for m in p.finditer(doc.text)
+                ]
                 people = []
                 for ent in doc.ents:
                     kind = self.labels.get(ent.label_)
-                    if kind is None or any(a < ent.end_char and ent.start_char < b for a, b in guarded):
+                    if kind is None or any(
+                        a < ent.end_char and ent.start_char < b for a, b in guarded
+                    ):
                         continue
                     text = ent.text.strip(" \t\n'’\".,;:!?()[]")
                     if not any(c.isupper() for c in text) or set(text.split()) & self.keep:
                         continue  # "linear programming", "de", "Mostly Python": not names
                     if kind != "Person" and re.fullmatch(r"[A-Z]{2,4}s?", text):
-                        continue  # acronyms (OCR, CRM, DM) are mostly jargon to this model; list real ones in redaction.names
+                        # acronyms (OCR, CRM, DM) are mostly jargon to this model; list real
+                        # ones in redaction.names
+                        continue
                     if kind == "Person":
                         people.append(text)
                     else:
                         self._add(text, kind, f"{kind.lower()}:{fold(text)}", False)
-                for text in sorted(people, key=lambda t: -len(t.split())):  # full names first, then their parts
+                for text in sorted(
+                    people, key=lambda t: -len(t.split())
+                ):  # full names first, then their parts
                     self.add_name(text, "Person", anycase=False, given=False)
 
     # --- rewriting ------------------------------------------------------------------------------
@@ -224,16 +269,37 @@ class Redactor:
         """The matchers built from the forms, rebuilt only after a form was added."""
         if self._compiled is None:
             ordered = sorted(self.forms, key=lambda f: (-len(f), f))
-            alternatives = [f"(?i:{re.escape(f)})" if self.forms[f].anycase else re.escape(f) for f in ordered]
+            alternatives = [
+                f"(?i:{re.escape(f)})" if self.forms[f].anycase else re.escape(f) for f in ordered
+            ]
             # "zofia_w" and "@will_turner_data" hold names too: "_" does not join words here.
-            text = re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])") if ordered else None
-            names = sorted({fold(t) for t, f in self.forms.items() if f.kind in ("Person", "Organisation", "Place")},
-                           key=len, reverse=True)
-            parts = [p for p in ("[\\W_]*".join(re.escape(w) for w in re.split(r"[\W_]+", n) if w) for n in names) if p]
+            text = (
+                re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])")
+                if ordered
+                else None
+            )
+            names = sorted(
+                {
+                    fold(t)
+                    for t, f in self.forms.items()
+                    if f.kind in ("Person", "Organisation", "Place")
+                },
+                key=len,
+                reverse=True,
+            )
+            parts = [
+                p
+                for p in (
+                    "[\\W_]*".join(re.escape(w) for w in re.split(r"[\W_]+", n) if w) for n in names
+                )
+                if p
+            ]
             self._compiled = {
                 "text": text,
                 "anycase": {t.casefold(): f for t, f in reversed(self.forms.items()) if f.anycase},
-                "names": re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])") if parts else None,
+                "names": re.compile(r"(?<![^\W_])(?:" + "|".join(parts) + r")(?![^\W_])")
+                if parts
+                else None,
             }
         return self._compiled
 
@@ -247,17 +313,23 @@ class Redactor:
         return ConversationRedactor(self)
 
     def sensitive(self, text: str) -> bool:
-        """Whether an id or file name holds a known name, an e-mail address, a phone number or a URL."""
-        return (self.mentions_name(text) or bool(EMAIL.search(text) or URL.search(text))
-                or any(is_phone(m.group(0)) for m in PHONE.finditer(text)))
+        """Whether an id or file name holds a known name, an e-mail address, a phone number or a
+        URL."""
+        return (
+            self.mentions_name(text)
+            or bool(EMAIL.search(text) or URL.search(text))
+            or any(is_phone(m.group(0)) for m in PHONE.finditer(text))
+        )
 
     def mentions_name(self, text: str) -> bool:
-        """Whether ``text`` (a file name, an id) holds a known name in any case, accents or separators."""
+        """Whether ``text`` (a file name, an id) holds a known name in any case, accents or
+        separators."""
         pattern = self._derived()["names"]
         return bool(pattern and pattern.search(fold(text)))
 
     def path(self, path: str, replacement: str = "redacted") -> str:
-        """``path`` with every folder or file name that holds a known name replaced (the extension kept)."""
+        """``path`` with every folder or file name that holds a known name replaced (the extension
+        kept)."""
         parts = path.split("/")
         for i, part in enumerate(parts):
             if self.sensitive(part):
@@ -276,7 +348,7 @@ class ConversationRedactor:
     taken: set[str] = field(default_factory=set)  # placeholders the text already had
 
     def reserve(self, texts: Iterable[str | None]) -> None:
-        """Keep clear of placeholders the notes already use ("Person 1" typed by the interviewer)."""
+        """Keep clear of placeholders the notes already use ("Person 1" typed by an interviewer)."""
         for text in texts:
             self.taken.update(PLACEHOLDER.findall(text or ""))
 
@@ -303,14 +375,22 @@ class ConversationRedactor:
             for m in pattern.finditer(text):
                 if free(m.start(), m.end()):
                     value = m.group(0)
-                    found.append(Span(m.start(), m.end(), self.placeholder(kind, f"{kind}:{value.casefold()}")))
+                    found.append(
+                        Span(
+                            m.start(), m.end(), self.placeholder(kind, f"{kind}:{value.casefold()}")
+                        )
+                    )
                     taken.append((m.start(), m.end()))
         for m in PHONE.finditer(text):
-            number = _phone_prefix(m.group(0))  # "+1 (212) 555-0134 2019 2019": the number, not the years after it
+            number = _phone_prefix(
+                m.group(0)
+            )  # "+1 (212) 555-0134 2019 2019": the number, not the years after it
             end = m.start() + len(number)
             if number and free(m.start(), end):
                 digits = re.sub(r"\D", "", number)
-                found.append(Span(m.start(), end, self.placeholder("Phone", f"phone:{digits[-9:]}")))
+                found.append(
+                    Span(m.start(), end, self.placeholder("Phone", f"phone:{digits[-9:]}"))
+                )
                 taken.append((m.start(), end))
         pattern = self.corpus.pattern()
         if pattern is not None:
@@ -329,7 +409,7 @@ class ConversationRedactor:
             return text
         out, last = [], 0
         for span in spans:
-            out += [text[last:span.start], span.placeholder]
+            out += [text[last : span.start], span.placeholder]
             last = span.end
         out.append(text[last:])
         return "".join(out)

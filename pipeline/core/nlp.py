@@ -32,15 +32,20 @@ def english_pipeline_name() -> str:
         if importlib.util.find_spec(name) is not None:
             return name
     raise PipelineMissing(
-        "no English spaCy pipeline installed (tried " + ", ".join(ENGLISH_CANDIDATES) + "); run `make install`"
+        "no English spaCy pipeline installed (tried "
+        + ", ".join(ENGLISH_CANDIDATES)
+        + "); run `make install`"
     )
 
 
 @lru_cache(maxsize=2)
 def english(name: str | None = None) -> Language:
     """Tagger, lemmatizer and a statistical sentence splitter; no parser or NER (3x faster)."""
+    from .registry import phase
+
     name = name or english_pipeline_name()
-    nlp = spacy.load(name, exclude=["ner", "parser"])
+    with phase("spaCy load"):
+        nlp = spacy.load(name, exclude=["ner", "parser"])
     if "senter" in nlp.pipe_names or "senter" in nlp.disabled:
         nlp.enable_pipe("senter")
     else:  # pragma: no cover - every en_core_web pipeline ships a senter
@@ -58,7 +63,11 @@ def multilingual_sentencizer() -> Language:
 
 def describe() -> dict[str, str]:
     name = english_pipeline_name()
-    return {"name": name, "version": english(name).meta.get("version", "?"), "spacy": spacy.__version__}
+    return {
+        "name": name,
+        "version": english(name).meta.get("version", "?"),
+        "spacy": spacy.__version__,
+    }
 
 
 @lru_cache(maxsize=1)
@@ -73,11 +82,15 @@ def english_full(name: str | None = None) -> Language:
     return spacy.load(name or english_pipeline_name())
 
 
-def pipe_in_batches(language: Language, texts: list[str], max_docs: int) -> Iterator[spacy.tokens.Doc]:
-    """``language.pipe(texts)`` in batches of at most ``max_docs`` texts and about BATCH_CHARS characters.
+def pipe_in_batches(
+    language: Language, texts: list[str], max_docs: int
+) -> Iterator[spacy.tokens.Doc]:
+    """``language.pipe(texts)`` in batches of at most ``max_docs`` texts and about BATCH_CHARS
+    characters.
 
     spaCy batches by count; its working memory grows with the characters in a batch
-    (a 200k-word turn in 100k-character chunks took 3.6 GB in one batch, 0.75 GB one chunk at a time).
+    (a 200k-word turn in 100k-character chunks took 3.6 GB in one batch, 0.75 GB one chunk at a
+    time).
     """
     batch: list[str] = []
     size = 0

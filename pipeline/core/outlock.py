@@ -18,10 +18,9 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from .catalog import LOCK_FILE
+from .catalog import LOCK_HOLDER as HOLDER_FILE  # who holds it, for the message the next run shows
 from .runlog import command_line
-
-LOCK_FILE = ".insights.lock"
-HOLDER_FILE = ".insights.lock.json"  # who holds it, for the message the next run shows
 
 
 class OutputLocked(RuntimeError):
@@ -37,7 +36,9 @@ def _holder(out_dir: Path) -> str:
 
 
 @contextmanager
-def hold(out_dir: Path, timeout_s: float, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+def hold(
+    out_dir: Path, timeout_s: float, on_wait: Callable[[str], None] | None = None
+) -> Iterator[None]:
     """Hold ``out_dir``'s lock for the block; wait up to ``timeout_s`` for another run to finish."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -47,22 +48,36 @@ def hold(out_dir: Path, timeout_s: float, on_wait: Callable[[str], None] | None 
     except Timeout:
         holder = _holder(out_dir)
         if timeout_s <= 0:
-            raise OutputLocked(f"{out_dir} is in use by another insights run ({holder}); "
-                               "try again when it has finished") from None
+            raise OutputLocked(
+                f"{out_dir} is in use by another insights run ({holder}); "
+                "try again when it has finished"
+            ) from None
         if on_wait:
-            on_wait(f"{out_dir} is in use by another insights run ({holder}); waiting up to {timeout_s:g} s")
+            on_wait(
+                f"{out_dir} is in use by another insights run ({holder}); waiting up to "
+                f"{timeout_s:g} s"
+            )
         try:
             lock.acquire(timeout=timeout_s)
         except Timeout:
-            raise OutputLocked(f"{out_dir} is still in use by another insights run ({holder}) after "
-                               f"{timeout_s:g} s; try again when it has finished (or raise lock_timeout_s)") from None
+            raise OutputLocked(
+                f"{out_dir} is still in use by another insights run ({holder}) after "
+                f"{timeout_s:g} s; try again when it has finished (or raise lock_timeout_s)"
+            ) from None
     try:
-        (out_dir / HOLDER_FILE).write_text(json.dumps({
-            "pid": os.getpid(),
-            "command": " ".join(command_line().split()[:2]),  # "insights run": its arguments may hold names
-            "started": datetime.now().replace(microsecond=0).isoformat(sep=" "),
-            "since_epoch": time.time(),
-        }), encoding="utf-8")
+        (out_dir / HOLDER_FILE).write_text(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "command": " ".join(
+                        command_line().split()[:2]
+                    ),  # "insights run": its arguments may hold names
+                    "started": datetime.now().replace(microsecond=0).isoformat(sep=" "),
+                    "since_epoch": time.time(),
+                }
+            ),
+            encoding="utf-8",
+        )
         yield
     finally:
         try:

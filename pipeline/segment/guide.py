@@ -74,7 +74,9 @@ def _strings(source: str, node, where: str, required: bool = True) -> tuple[str,
         if required:
             raise GuideError(f"{source}: {where}: missing")
         return ()
-    if not isinstance(node, yaml.SequenceNode) or not all(isinstance(n, yaml.ScalarNode) and str(n.value).strip() for n in node.value):
+    if not isinstance(node, yaml.SequenceNode) or not all(
+        isinstance(n, yaml.ScalarNode) and str(n.value).strip() for n in node.value
+    ):
         raise _fail(source, node, where, "expected a list of strings")
     if required and not node.value:
         raise _fail(source, node, where, "needs at least one entry")
@@ -91,13 +93,20 @@ def load_guide(path: Path | str | None = None) -> Guide:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise GuideError(f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise GuideError(
+            f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}"
+        ) from None
     if not isinstance(root, yaml.MappingNode):
         raise GuideError(f"{source}: expected a mapping with `name` and `sections`")
     top = _mapping(root)
     unknown = set(top) - {"name", "description", "sections"}
     if unknown:
-        raise _fail(source, root, ", ".join(sorted(unknown)), "unknown field (expected name, description, sections)")
+        raise _fail(
+            source,
+            root,
+            ", ".join(sorted(unknown)),
+            "unknown field (expected name, description, sections)",
+        )
     sections_node = top.get("sections")
     if sections_node is None:
         raise GuideError(f"{source}: sections: missing")
@@ -111,17 +120,31 @@ def load_guide(path: Path | str | None = None) -> Guide:
         fields = _mapping(node)
         unknown = set(fields) - {"name", "description", "questions", "aliases", "tense"}
         if unknown:
-            raise _fail(source, node, f"{where}.{sorted(unknown)[0]}", "unknown field (expected name, description, questions, aliases, tense)")
+            raise _fail(
+                source,
+                node,
+                f"{where}.{sorted(unknown)[0]}",
+                "unknown field (expected name, description, questions, aliases, tense)",
+            )
         tense = _string(source, fields.get("tense"), f"{where}.tense", required=False) or None
         if tense is not None and tense not in TENSES:
-            raise _fail(source, fields["tense"], f"{where}.tense", f"expected one of {', '.join(TENSES)}")
-        sections.append(Section(
-            name=_string(source, fields.get("name"), f"{where}.name"),
-            description=_string(source, fields.get("description"), f"{where}.description"),
-            questions=_strings(source, fields.get("questions"), f"{where}.questions"),
-            aliases=tuple(a.lower() for a in _strings(source, fields.get("aliases"), f"{where}.aliases", required=False)),
-            tense=tense,
-        ))
+            raise _fail(
+                source, fields["tense"], f"{where}.tense", f"expected one of {', '.join(TENSES)}"
+            )
+        sections.append(
+            Section(
+                name=_string(source, fields.get("name"), f"{where}.name"),
+                description=_string(source, fields.get("description"), f"{where}.description"),
+                questions=_strings(source, fields.get("questions"), f"{where}.questions"),
+                aliases=tuple(
+                    a.lower()
+                    for a in _strings(
+                        source, fields.get("aliases"), f"{where}.aliases", required=False
+                    )
+                ),
+                tense=tense,
+            )
+        )
     names = [s.name for s in sections]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

@@ -15,18 +15,16 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .artifacts import PASSAGES, TURNS, read_table, write_table
-from .config import Config
-from .ingest.clean import STAGE_DIRECTION_RE, clean_text, is_backchannel, word_count
-from .ingest.roles import INTERVIEWEE, INTERVIEWER
-from .redact import PLACEHOLDER_KINDS
-from . import lineage
-from . import nlp
+from ..core import nlp
+from ..core.catalog import PASSAGES
+from ..core.config import Config
+from ..core.redact import PLACEHOLDER_KINDS
+from ..ingest.clean import STAGE_DIRECTION_RE, clean_text, is_backchannel, word_count
+from ..ingest.roles import INTERVIEWEE, INTERVIEWER
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +73,13 @@ def split_for_nlp(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
     chunk is a slice of the text and together they cover it in order, less the one space
     at each cut: no text is lost, and what spaCy reads is still the turn's own wording.
     """
-    lines = [line for line in (" ".join(part.split()) for part in STAGE_DIRECTION_RE.sub(" ", text).split("\n")) if line]
+    lines = [
+        line
+        for line in (
+            " ".join(part.split()) for part in STAGE_DIRECTION_RE.sub(" ", text).split("\n")
+        )
+        if line
+    ]
     joined = " ".join(lines)
     if len(joined) <= limit:
         return [joined]
@@ -112,7 +116,9 @@ def split_for_nlp(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
 def _placeholder_tokens(doc: Any) -> set[int]:
     blocked: set[int] = set()
     for m in PLACEHOLDER_RE.finditer(doc.text):
-        blocked.update(t.i for t in doc.char_span(m.start(), m.end(), alignment_mode="expand") or [])
+        blocked.update(
+            t.i for t in doc.char_span(m.start(), m.end(), alignment_mode="expand") or []
+        )
     return blocked
 
 
@@ -134,7 +140,13 @@ def _too_short(window: list[Any], config: Config) -> bool:
 
 
 def _doc_passages(
-    record: dict[str, Any], doc: Any, first_index: int, config: Config, *, first: bool = True, last: bool = True
+    record: dict[str, Any],
+    doc: Any,
+    first_index: int,
+    config: Config,
+    *,
+    first: bool = True,
+    last: bool = True,
 ) -> list[dict[str, Any]]:
     """The passages of one doc (a turn, or one chunk of a long turn), numbered from ``first_index``.
 
@@ -143,8 +155,22 @@ def _doc_passages(
     drops words that a whole turn would have kept.
     """
     cfg = config.passages
-    base = {k: record[k] for k in ("interview_id", "turn_index", "role", "speaker", "language", "in_main_language",
-                                   "heading", "source_file", "source_line", "source_page", "start")}
+    base = {
+        k: record[k]
+        for k in (
+            "interview_id",
+            "turn_index",
+            "role",
+            "speaker",
+            "language",
+            "in_main_language",
+            "heading",
+            "source_file",
+            "source_line",
+            "source_page",
+            "start",
+        )
+    }
     if record["role"] == INTERVIEWER:
         windows = [[s for s in doc.sents]]
     else:
@@ -165,28 +191,34 @@ def _doc_passages(
             continue
         original = doc[window[0].start : window[-1].end].text.strip()
         cleaned = clean_text(original, config.ingest.extra_fillers)
-        if record["role"] == INTERVIEWEE and (word_count(cleaned) < cfg.min_words or is_backchannel(original)):
+        if record["role"] == INTERVIEWEE and (
+            word_count(cleaned) < cfg.min_words or is_backchannel(original)
+        ):
             continue
         if not cleaned:
             continue
         lemmas, words = _lemmas(doc, window[0].start, window[-1].end, blocked)
         k = first_index + len(rows)
-        rows.append({
-            **base,
-            "passage_id": f"{record['interview_id']}#{record['turn_index']}.{k}",
-            "passage_index": k,
-            "text": original,
-            "clean_text": cleaned,
-            "lemmas": lemmas,
-            "words": words,
-            "n_words": word_count(cleaned),
-            "is_question": record["role"] == INTERVIEWER and "?" in original,
-        })
+        rows.append(
+            {
+                **base,
+                "passage_id": f"{record['interview_id']}#{record['turn_index']}.{k}",
+                "passage_index": k,
+                "text": original,
+                "clean_text": cleaned,
+                "lemmas": lemmas,
+                "words": words,
+                "n_words": word_count(cleaned),
+                "is_question": record["role"] == INTERVIEWER and "?" in original,
+            }
+        )
     return rows
 
 
 def build_passages(turns: pd.DataFrame, config: Config) -> pd.DataFrame:
-    kept = turns[turns["role"].isin([INTERVIEWEE, INTERVIEWER]) & ~turns["is_backchannel"].fillna(False)]
+    kept = turns[
+        turns["role"].isin([INTERVIEWEE, INTERVIEWER]) & ~turns["is_backchannel"].fillna(False)
+    ]
     kept = kept[kept["clean_text"].fillna("").str.strip() != ""]
     english = nlp.english()
     other = nlp.multilingual_sentencizer()
@@ -198,22 +230,24 @@ def build_passages(turns: pd.DataFrame, config: Config) -> pd.DataFrame:
     # spans two chunks), so only one batch of docs is held at a time.
     rows_of: list[list[dict[str, Any]]] = [[] for _ in records]
     for language, english_turns, max_docs in ((english, True, 64), (other, False, 1000)):
-        wanted = [(i, chunk) for i, e in enumerate(is_english) if e == english_turns for chunk in chunks[i]]
+        wanted = [
+            (i, chunk)
+            for i, e in enumerate(is_english)
+            if e == english_turns
+            for chunk in chunks[i]
+        ]
         seen = [0] * len(records)  # chunks of each turn read so far
-        for (i, _), doc in zip(wanted, nlp.pipe_in_batches(language, [chunk for _, chunk in wanted], max_docs)):
+        for (i, _), doc in zip(
+            wanted, nlp.pipe_in_batches(language, [chunk for _, chunk in wanted], max_docs)
+        ):
             seen[i] += 1
-            rows_of[i] += _doc_passages(records[i], doc, len(rows_of[i]), config,
-                                        first=seen[i] == 1, last=seen[i] == len(chunks[i]))
+            rows_of[i] += _doc_passages(
+                records[i],
+                doc,
+                len(rows_of[i]),
+                config,
+                first=seen[i] == 1,
+                last=seen[i] == len(chunks[i]),
+            )
     rows = [row for turn_rows in rows_of for row in turn_rows]
     return pd.DataFrame(rows, columns=list(PASSAGES.columns))
-
-
-def run(out_dir: Path, config: Config) -> pd.DataFrame:
-    with lineage.producing(out_dir, "passages", config):
-        turns = read_table(TURNS, out_dir)
-        passages = build_passages(turns, config)
-        write_table(passages, PASSAGES, out_dir)
-        n_answer = int((passages["role"] == INTERVIEWEE).sum())
-        log.info("%d passages (%d interviewee, %d interviewer) from %d turns", len(passages), n_answer,
-                 len(passages) - n_answer, len(turns))
-        return passages

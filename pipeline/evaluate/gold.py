@@ -16,5 +16,7 @@ def read_gold_csv(path: Path) -> pd.DataFrame:
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         columns = [c.strip().lower() for c in (reader.fieldnames or []) if c]
-        rows = [{k.strip().lower(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+        rows = [
+            {k.strip().lower(): (v or "").strip() for k, v in row.items() if k} for row in reader
+        ]
     return pd.DataFrame(rows, columns=columns)

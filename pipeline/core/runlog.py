@@ -18,14 +18,17 @@ from contextlib import contextmanager
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-RUN_LOG = "run.log"
+from .catalog import RUN_LOG
+
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
 class RunLog(RotatingFileHandler):
     def __init__(self, out_dir: Path):
         Path(out_dir).mkdir(parents=True, exist_ok=True)
-        super().__init__(Path(out_dir) / RUN_LOG, maxBytes=5 * 1024 * 1024, backupCount=1, encoding="utf-8")
+        super().__init__(
+            Path(out_dir) / RUN_LOG, maxBytes=5 * 1024 * 1024, backupCount=1, encoding="utf-8"
+        )
         self.setFormatter(logging.Formatter(_FORMAT, datefmt="%Y-%m-%d %H:%M:%S"))
         self.setLevel(logging.INFO)
         self._held: list[logging.LogRecord] | None = None
@@ -44,7 +47,8 @@ class RunLog(RotatingFileHandler):
         super().emit(record)
 
     def hold(self) -> None:
-        """Keep lines back until :meth:`write_held`: a redacted run must not write a name before it knows them all."""
+        """Keep lines back until :meth:`write_held`: a redacted run must not write a name before it
+        knows them all."""
         if self._held is None:
             self._held = []
 
@@ -53,14 +57,23 @@ class RunLog(RotatingFileHandler):
         self._transform = transform
 
     def write_held(self) -> None:
-        """Write the held lines through the transform; without one, leave them out (never write them raw)."""
+        """Write the held lines through the transform; without one, leave them out (never write
+        them raw)."""
         held, self._held = self._held, None
         if not held:
             return
         if self._transform is None:
-            super().emit(logging.makeLogRecord({
-                "name": "pipeline.run", "levelno": logging.WARNING, "levelname": "WARNING",
-                "msg": f"{len(held)} line(s) left out: the redacted run stopped before it knew what to hide"}))
+            super().emit(
+                logging.makeLogRecord(
+                    {
+                        "name": "pipeline.run",
+                        "levelno": logging.WARNING,
+                        "levelname": "WARNING",
+                        "msg": f"{len(held)} line(s) left out: the redacted run stopped "
+                        "before it knew what to hide",
+                    }
+                )
+            )
             return
         for record in held:
             self.emit(record)
@@ -70,8 +83,16 @@ def note(level: int, message: str) -> None:
     """Write one line to the run log only (the console has already shown it its own way)."""
     handler = current()
     if handler is not None:
-        handler.emit(logging.makeLogRecord({"name": "pipeline.run", "levelno": level,
-                                            "levelname": logging.getLevelName(level), "msg": message}))
+        handler.emit(
+            logging.makeLogRecord(
+                {
+                    "name": "pipeline.run",
+                    "levelno": level,
+                    "levelname": logging.getLevelName(level),
+                    "msg": message,
+                }
+            )
+        )
 
 
 def current(logger: logging.Logger | None = None) -> RunLog | None:
@@ -80,7 +101,9 @@ def current(logger: logging.Logger | None = None) -> RunLog | None:
 
 
 @contextmanager
-def attached(out_dir: Path, hold: bool = False, logger: logging.Logger | None = None) -> Iterator[RunLog]:
+def attached(
+    out_dir: Path, hold: bool = False, logger: logging.Logger | None = None
+) -> Iterator[RunLog]:
     """Log the command line, everything the ``pipeline`` loggers say, and how the command ended.
 
     ``hold``: keep every line back until the ingest stage says how to redact them.
@@ -91,7 +114,8 @@ def attached(out_dir: Path, hold: bool = False, logger: logging.Logger | None = 
         handler.hold()
     logger.addHandler(handler)
     if logger.level == logging.NOTSET or logger.level > logging.INFO:
-        # The file wants INFO even when the console is quiet; the console handler keeps its own level.
+        # The file wants INFO even when the console is quiet; the console handler keeps its own
+        # level.
         for h in logger.handlers:
             if h is not handler and h.level == logging.NOTSET:
                 h.setLevel(logger.level)
@@ -119,7 +143,11 @@ def command_line() -> str:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted (Ctrl-C)"
-    code = getattr(exc, "exit_code", getattr(exc, "code", None)) if isinstance(exc, (SystemExit, RuntimeError)) else None
+    code = (
+        getattr(exc, "exit_code", getattr(exc, "code", None))
+        if isinstance(exc, (SystemExit, RuntimeError))
+        else None
+    )
     if code is not None and type(exc).__name__ in ("Exit", "SystemExit"):  # typer.Exit / sys.exit
         return f"exit status {code}"
     return f"{type(exc).__name__}: {exc}"

@@ -17,38 +17,18 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .artifacts import ArtifactError, pending_outputs, read_json, sha256_file, together, write_json
+from .. import __version__
+from .atomic import pending_outputs, sha256_file, together
+from .catalog import LINEAGE_RECORD, ArtifactError, artifact, read_json, write_json
 from .config import Config
+from .registry import STAGES, code_version
 
-LINEAGE_DIR = "lineage"
+LINEAGE_DIR = LINEAGE_RECORD.split("/")[0]
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Stage:
-    made_by: str  # the command that (re)makes its outputs
-    primary: str  # the output named in messages
-    settings: tuple[str, ...]  # dotted config keys its outputs depend on
-    upstream: tuple[str, ...]  # stages whose outputs it reads
-    # Later commands compare these settings with theirs and warn when they differ. Not so for
-    # ingest: its settings come with RAW_DIR on its own command line (`--redact`).
-    settings_checked_later: bool = True
-
-
-STAGES: dict[str, Stage] = {
-    "ingest": Stage("insights ingest RAW_DIR", "turns.parquet", ("ingest", "redact", "redaction"), (), False),
-    "passages": Stage("insights embed", "passages.parquet", ("passages", "ingest.extra_fillers"), ("ingest",)),
-    "embed": Stage("insights embed", "embeddings.npy", ("embed.model", "embed.backend", "embed.batch_size"), ("passages",)),
-    "segment": Stage("insights segment", "segments.parquet", ("segment",), ("passages", "embed")),
-    "themes": Stage("insights themes", "themes.parquet", ("themes",), ("passages", "embed", "segment")),
-    "report": Stage("insights report", "report/report.json", ("report",), ("ingest", "themes")),
-}
 
 
 def _setting(dumped: dict[str, Any], dotted: str) -> Any:
@@ -83,8 +63,13 @@ def settings_of(stage: str, config: Config) -> dict[str, str]:
         leaves.update(_leaves(key, _setting(dumped, key)))
     # Lists of names are recorded by their length only: a fingerprint of a short name list can be
     # found by trying candidate names.
-    leaves = {k: (len(v) if k.endswith("names") and isinstance(v, list) else v) for k, v in leaves.items()}
-    return {k: hashlib.sha256(json.dumps(v, sort_keys=True).encode()).hexdigest()[:16] for k, v in leaves.items()}
+    leaves = {
+        k: (len(v) if k.endswith("names") and isinstance(v, list) else v) for k, v in leaves.items()
+    }
+    return {
+        k: hashlib.sha256(json.dumps(v, sort_keys=True).encode()).hexdigest()[:16]
+        for k, v in leaves.items()
+    }
 
 
 def digest(record: dict) -> str:
@@ -92,32 +77,39 @@ def digest(record: dict) -> str:
     return hashlib.sha256(json.dumps(record["outputs"], sort_keys=True).encode()).hexdigest()
 
 
-def record_path(out_dir: Path, stage: str) -> Path:
-    return Path(out_dir) / LINEAGE_DIR / f"{stage}.json"
+def record_path(out_dir: Path, stage: str, params: dict[str, str] | None = None) -> Path:
+    """Where the record of ``stage`` (for these parameters, e.g. compare's field) lives."""
+    suffix = "".join(f".{v}" for _, v in sorted((params or {}).items()))
+    return Path(out_dir) / LINEAGE_RECORD.format(stage=stage + suffix)
 
 
 def _differences(recorded: dict[str, str], current: dict[str, str]) -> list[str]:
-    return [key for key in sorted(set(recorded) | set(current)) if recorded.get(key) != current.get(key)]
+    return [
+        key for key in sorted(set(recorded) | set(current)) if recorded.get(key) != current.get(key)
+    ]
 
 
 def whole(out_dir: Path, stage: str) -> dict:
-    """The record of ``stage``'s last finished run, its outputs checked to be exactly what it wrote."""
+    """The record of ``stage``'s last finished run, its outputs checked to be exactly what it
+    wrote."""
     out_dir = Path(out_dir)
     spec = STAGES[stage]
-    record = read_json(record_path(out_dir, stage), spec.made_by)
+    record = read_json(record_path(out_dir, stage), spec.command)
     for name, sha in record.get("outputs", {}).items():
         target = out_dir / name
         if not target.exists():
-            raise ArtifactError(f"{target} is missing: run `{spec.made_by}` again")
+            raise ArtifactError(f"{target} is missing: run `{spec.command}` again")
         if sha256_file(target) != sha:
             raise ArtifactError(
-                f"{target} is not what `{spec.made_by}` last wrote (changed since, or left by an "
-                f"interrupted run): run `{spec.made_by}` again"
+                f"{target} is not what `{spec.command}` last wrote (changed since, or left by an "
+                f"interrupted run): run `{spec.command}` again"
             )
     return record
 
 
-def require(out_dir: Path, stage: str, config: Config | None = None, _seen: dict | None = None) -> dict:
+def require(
+    out_dir: Path, stage: str, config: Config | None = None, _seen: dict | None = None
+) -> dict:
     """The record of ``stage``'s last finished run, checked against what is on disk now.
 
     Raises :class:`ArtifactError` with one line (what is wrong, which command fixes
@@ -135,50 +127,85 @@ def require(out_dir: Path, stage: str, config: Config | None = None, _seen: dict
         for up in spec.upstream:  # name the earliest stage that needs running
             require(out_dir, up, config, seen)
         if not (out_dir / spec.primary).exists():
-            raise ArtifactError(f"{out_dir / spec.primary} is missing: run `{spec.made_by}` first")
+            raise ArtifactError(f"{out_dir / spec.primary} is missing: run `{spec.command}` first")
         raise ArtifactError(
-            f"{out_dir / spec.primary} has no record of the run that made it (an older version, or a run "
-            f"that was interrupted): run `{spec.made_by}` again"
+            f"{out_dir / spec.primary} has no record of the run that made it (an older version, "
+            "or a run "
+            f"that was interrupted): run `{spec.command}` again"
         )
     record = whole(out_dir, stage)
     for up in spec.upstream:
         up_record = require(out_dir, up, config, seen)
         if record.get("upstream", {}).get(up) != digest(up_record):
             raise ArtifactError(
-                f"{out_dir / spec.primary} was made from older {STAGES[up].primary}: run `{spec.made_by}` again"
+                f"{out_dir / spec.primary} was made from older {STAGES[up].primary}: run "
+                f"`{spec.command}` again"
             )
     if config is not None and spec.settings_checked_later:
         changed = _differences(record.get("settings", {}), settings_of(stage, config))
         if changed:
             # A warning, not a refusal: `--set` and `--guide` are often given to one command
             # only, and the outputs are whole and consistent with each other either way.
-            log.warning("%s was made with other settings (%s) than this command's; run `%s` again "
-                        "to remake it with these", out_dir / spec.primary, ", ".join(changed), spec.made_by)
+            log.warning(
+                "%s was made with other settings (%s) than this command's; run `%s` again "
+                "to remake it with these",
+                out_dir / spec.primary,
+                ", ".join(changed),
+                spec.command,
+            )
     seen[stage] = record
     return record
 
 
 @contextmanager
-def producing(out_dir: Path, stage: str, config: Config) -> Iterator[None]:
-    """Run a stage's writes as one batch and record them; upstream records are checked first."""
+def producing(
+    out_dir: Path, stage: str, config: Config, params: dict[str, str] | None = None
+) -> Iterator[None]:
+    """Run a stage's writes as one batch and record them; upstream records are checked first.
+
+    Args:
+        out_dir: the output folder.
+        stage: the stage's name in the registry.
+        config: the effective configuration (its settings for the stage are recorded).
+        params: values of the stage's path placeholders (compare's ``field``).
+
+    Raises:
+        ArtifactError: an upstream record fails its check, or the stage wrote a file below
+            OUT that its declaration in the registry does not name.
+    """
     out_dir = Path(out_dir)
     spec = STAGES[stage]
     seen: dict[str, dict] = {}
     upstream = {up: digest(require(out_dir, up, config, seen)) for up in spec.upstream}
+    declared = {
+        artifact(name).location(out_dir, **(params or {})).resolve() for name in spec.outputs
+    }
     with together():
         yield
         root = out_dir.resolve()
         outputs = {}
         for target, tmp in sorted(pending_outputs().items()):
-            rel = target.resolve().relative_to(root) if target.resolve().is_relative_to(root) else None
-            if rel is not None and rel.parts[0] != LINEAGE_DIR:
-                outputs[rel.as_posix()] = sha256_file(tmp)
-        write_json({
-            "stage": stage,
-            "made_by": spec.made_by,
-            "tool_version": __version__,
-            "finished_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-            "outputs": outputs,
-            "settings": settings_of(stage, config),
-            "upstream": upstream,
-        }, record_path(out_dir, stage))
+            resolved = target.resolve()
+            rel = resolved.relative_to(root) if resolved.is_relative_to(root) else None
+            if rel is None or rel.parts[0] == LINEAGE_DIR:
+                continue
+            if resolved not in declared:
+                raise ArtifactError(
+                    f"stage {stage} wrote {rel.as_posix()}, which its entry in "
+                    "pipeline/core/registry.py does not declare"
+                )
+            outputs[rel.as_posix()] = sha256_file(tmp)
+        write_json(
+            {
+                "stage": stage,
+                "made_by": spec.command,
+                "tool_version": __version__,
+                "code": code_version(stage),
+                "finished_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+                "outputs": outputs,
+                "settings": settings_of(stage, config),
+                "upstream": upstream,
+                **({"parameters": params} if params else {}),
+            },
+            record_path(out_dir, stage, params),
+        )

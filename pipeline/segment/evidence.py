@@ -25,30 +25,29 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
-from . import lineage
-from .artifacts import PASSAGES, SEGMENTS, TURNS, read_table, write_json, write_table
-from .config import Config, SegmentConfig
-from .guide import Guide, load_guide
-from .ingest.roles import INTERVIEWEE, INTERVIEWER
+from ..core.config import SegmentConfig
+from ..ingest.roles import INTERVIEWEE, INTERVIEWER
+from .guide import Guide
 
 log = logging.getLogger(__name__)
-SEGMENTS_INFO = "segments.json"
 
 FUTURE_MARKERS = re.compile(
     r"\b(will|won't|'ll|going to|gonna|plan(?:ning)? to|hop(?:e|ing) to|want to|would like to|"
-    r"next (?:year|step|few years)|in (?:the )?future|in (?:five|ten|a few|\d+) years|eventually|someday|"
+    r"next (?:year|step|few years)|in (?:the )?future|in (?:five|ten|a few|\d+) "
+    r"years|eventually|someday|"
     r"long[- ]term|down the (?:road|line)|one day|goal is|the dream)\b",
     re.I,
 )
 PAST_MARKERS = re.compile(
-    r"\b(when I (?:started|began|was|first)|back then|at (?:the )?(?:start|beginning)|at first|in the beginning|"
-    r"in (?:college|school|grad school|university|undergrad)|years ago|originally|early on|my first|first year|"
+    r"\b(when I (?:started|began|was|first)|back then|at (?:the )?(?:start|beginning)|at first|in "
+    r"the beginning|"
+    r"in (?:college|school|grad school|university|undergrad)|years ago|originally|early on|my "
+    r"first|first year|"
     r"used to)\b",
     re.I,
 )
@@ -97,13 +96,19 @@ class GuideVectors:
         return _normalise(vectors) @ self.profiles.T
 
 
-def heading_section(heading: str | None, guide: Guide, similarity: np.ndarray | None = None,
-                    min_similarity: float = 0.45) -> int | None:
+def heading_section(
+    heading: str | None,
+    guide: Guide,
+    similarity: np.ndarray | None = None,
+    min_similarity: float = 0.45,
+) -> int | None:
     """Section a notes heading points at: by name/alias words, else by meaning."""
     if not heading:
         return None
     words = set(re.findall(r"[\w-]+", heading.lower()))
-    hits = [i for i, s in enumerate(guide.sections) if s.name.lower() in words or words & set(s.aliases)]
+    hits = [
+        i for i, s in enumerate(guide.sections) if s.name.lower() in words or words & set(s.aliases)
+    ]
     if len(hits) == 1:
         return hits[0]
     if similarity is not None and similarity.max() >= min_similarity:
@@ -159,7 +164,9 @@ def viterbi(log_emission: np.ndarray, log_trans: np.ndarray, log_start: np.ndarr
     return path[::-1]
 
 
-def posteriors(log_emission: np.ndarray, log_trans: np.ndarray, log_start: np.ndarray) -> np.ndarray:
+def posteriors(
+    log_emission: np.ndarray, log_trans: np.ndarray, log_start: np.ndarray
+) -> np.ndarray:
     T, S = log_emission.shape
     alpha = np.zeros((T, S))
     beta = np.zeros((T, S))
@@ -182,7 +189,9 @@ def emission(ev: Evidence, cfg: SegmentConfig) -> np.ndarray:
     return logits - logsumexp(logits, axis=1, keepdims=True)
 
 
-def decode(ev: Evidence, cfg: SegmentConfig, n_sections: int) -> tuple[list[int], np.ndarray, np.ndarray]:
+def decode(
+    ev: Evidence, cfg: SegmentConfig, n_sections: int
+) -> tuple[list[int], np.ndarray, np.ndarray]:
     """Joint decoding of one conversation: (sections, confidence, per-turn emission argmax)."""
     log_e = emission(ev, cfg)
     trans, start = transition_matrix(n_sections, cfg), start_scores(n_sections, cfg)
@@ -192,7 +201,9 @@ def decode(ev: Evidence, cfg: SegmentConfig, n_sections: int) -> tuple[list[int]
     return path, confidence, log_e.argmax(axis=1)
 
 
-def _turn_vectors(turns: pd.DataFrame, passages: pd.DataFrame, vectors: np.ndarray) -> dict[tuple[str, int], np.ndarray]:
+def _turn_vectors(
+    turns: pd.DataFrame, passages: pd.DataFrame, vectors: np.ndarray
+) -> dict[tuple[str, int], np.ndarray]:
     """Mean passage vector per turn."""
     out: dict[tuple[str, int], np.ndarray] = {}
     keys = list(zip(passages["interview_id"], passages["turn_index"].astype(int)))
@@ -204,8 +215,15 @@ def _turn_vectors(turns: pd.DataFrame, passages: pd.DataFrame, vectors: np.ndarr
     return out
 
 
-def gather_evidence(conv: pd.DataFrame, guide: Guide, gv: GuideVectors, turn_vecs: dict, docs: dict,
-                    cfg: SegmentConfig, english: bool) -> Evidence:
+def gather_evidence(
+    conv: pd.DataFrame,
+    guide: Guide,
+    gv: GuideVectors,
+    turn_vecs: dict,
+    docs: dict,
+    cfg: SegmentConfig,
+    english: bool,
+) -> Evidence:
     """Evidence for one conversation's turns (ordered by turn_index)."""
     T, S = len(conv), len(guide.sections)
     heading = np.zeros((T, S))
@@ -250,74 +268,3 @@ def gather_evidence(conv: pd.DataFrame, guide: Guide, gv: GuideVectors, turn_vec
                         cues[t, i] = counts[tense] / (total + 1)
                     notes[t].append("cues " + max(counts, key=counts.get))
     return Evidence(heading, question, cues, answer, notes)
-
-
-def run(out_dir: Path, config: Config, guide: Guide | None = None, embedder=None) -> pd.DataFrame:
-    from . import nlp
-    from .embed import embed_texts, load_embeddings, make_embedder
-
-    out_dir = Path(out_dir)
-    with lineage.producing(out_dir, "segment", config):
-        cfg = config.segment
-        guide = guide or load_guide(cfg.guide)
-        turns = read_table(TURNS, out_dir).sort_values(["interview_id", "turn_index"]).reset_index(drop=True)
-        passages = read_table(PASSAGES, out_dir)
-        vectors, info = load_embeddings(out_dir, passages)
-        store = out_dir / "cache"
-        embedder = embedder or make_embedder(config.embed, store)
-
-        def encode(texts: list[str]) -> np.ndarray:
-            return embed_texts(list(texts), embedder, store, config.embed.cache)[0]
-
-        gv = GuideVectors(guide, encode)
-        turn_vecs = _turn_vectors(turns, passages, vectors)
-
-        answers = turns[(turns.role == INTERVIEWEE) & (turns.language.isin(["en", "und"]))]
-        english = nlp.english()
-        docs = {
-            (r.interview_id, int(r.turn_index)): doc
-            for r, doc in zip(answers.itertuples(), english.pipe(answers["clean_text"].fillna("").tolist(), batch_size=64))
-        }
-        rows = []
-        other_languages = []
-        for interview_id, conv in turns.groupby("interview_id", sort=True):
-            conv = conv.sort_values("turn_index")
-            is_english = conv["language"].iloc[0] in ("en", "und")
-            if not is_english:
-                other_languages.append(f"{interview_id} ({conv['language'].iloc[0]})")
-            ev = gather_evidence(conv, guide, gv, turn_vecs, docs, cfg, is_english)
-            path, confidence, alone = decode(ev, cfg, len(guide.sections))
-            for t, row in enumerate(conv.itertuples()):
-                notes = [n for n in ev.notes[t] if n]
-                if path[t] != alone[t]:
-                    notes.append("order")
-                if not is_english:
-                    notes.append("grammar cues off (not English)")
-                rows.append({
-                    "unit": "turn", "interview_id": interview_id, "turn_index": int(row.turn_index), "passage_id": None,
-                    "role": row.role, "section": guide.sections[path[t]].name,
-                    "confidence": round(float(confidence[t]), 4), "evidence": "; ".join(notes) or "order only",
-                })
-        if other_languages:
-            log.warning(
-                "segmenting %s with headings, question similarity and order only (grammar cues are English-only)",
-                ", ".join(other_languages),
-            )
-        turn_table = pd.DataFrame(rows)
-        by_turn = turn_table.set_index(["interview_id", "turn_index"])
-        passage_rows = []
-        for p in passages.itertuples():
-            t = by_turn.loc[(p.interview_id, int(p.turn_index))]
-            passage_rows.append({
-                "unit": "passage", "interview_id": p.interview_id, "turn_index": int(p.turn_index),
-                "passage_id": p.passage_id, "role": p.role, "section": t["section"],
-                "confidence": t["confidence"], "evidence": "its turn",
-            })
-        table = pd.concat([turn_table, pd.DataFrame(passage_rows)], ignore_index=True)
-        write_table(table, SEGMENTS, out_dir)
-        counts = turn_table[turn_table.role == INTERVIEWEE]["section"].value_counts().to_dict()
-        write_json({"guide": guide.name, "guide_file": guide.source, "sections": guide.names,
-                    "interviewee_turns_per_section": counts, "passages_sha256": info["passages_sha256"]},
-                   out_dir / SEGMENTS_INFO)
-        log.info("sections of %d turns (%s)", len(turn_table), ", ".join(f"{k}: {v}" for k, v in counts.items()))
-        return table

@@ -1,0 +1,366 @@
+"""The stages of the pipeline, declared once.
+
+Each :class:`Stage` names the command that runs it, the function that computes it,
+the catalog artifacts it reads and writes, the settings its outputs depend on and the
+code its outputs depend on. Everything that needs the stage order or a stage's
+contract reads it from here: ``insights run``, the per-stage commands, lineage records
+and checks, the benchmark (through :func:`add_hook`), the tests and the Makefile's
+targets (``python -m pipeline.core.registry --makefile`` writes ``stages.mk``; a test
+checks it is current).
+
+:func:`run_stage` runs one stage: it checks the records of the stages it reads, runs
+the stage's function inside one batch of atomic writes, refuses outputs the stage did
+not declare, and records what it wrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage's contract."""
+
+    name: str
+    command: str  # the command that (re)makes its outputs, for messages
+    entry: str  # "module:function" computing the stage: fn(out_dir, config, **options)
+    inputs: tuple[str, ...]  # catalog artifacts it reads
+    outputs: tuple[str, ...]  # catalog artifacts it writes; the first is named in messages
+    settings: tuple[str, ...]  # dotted config keys (or whole sections) its outputs depend on
+    code: tuple[str, ...]  # files or folders below pipeline/ whose source its outputs depend on
+    description: str = ""
+    in_run: bool = True  # part of `insights run` (compare needs a field, so it runs on demand)
+    # Later commands compare these settings with theirs and warn when they differ. Not so for
+    # ingest: its settings come with RAW_DIR on its own command line (`--redact`).
+    settings_checked_later: bool = True
+    parameters: tuple[str, ...] = ()  # placeholders in its output paths, e.g. compare's {field}
+
+    @property
+    def primary(self) -> str:
+        """The relative path of the output named in messages."""
+        from .catalog import artifact
+
+        return artifact(self.outputs[0]).path
+
+    @property
+    def upstream(self) -> tuple[str, ...]:
+        """The stages whose outputs it reads, in pipeline order."""
+        from .catalog import artifact
+
+        makers = {artifact(name).stage for name in self.inputs}
+        return tuple(s.name for s in ORDER if s.name in makers and s.name != self.name)
+
+    def function(self) -> Callable[..., Any]:
+        module, _, attr = self.entry.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+CORE = ("core/config.py", "core/catalog.py", "core/atomic.py")
+
+ORDER: tuple[Stage, ...] = (
+    Stage(
+        name="ingest",
+        command="insights ingest RAW_DIR",
+        entry="pipeline.ingest.stage:run",
+        inputs=(),
+        outputs=("turns", "interviews", "manifest", "effective_config"),
+        settings=("ingest", "redact", "redaction"),
+        code=("ingest", "core/redact.py", *CORE),
+        description="read every note and transcript into turns with speakers, roles and languages",
+        settings_checked_later=False,
+    ),
+    Stage(
+        name="passages",
+        command="insights passages",
+        entry="pipeline.passages.stage:run",
+        inputs=("turns",),
+        outputs=("passages",),
+        settings=("passages", "ingest.extra_fillers"),
+        code=("passages", "core/nlp.py", "ingest/clean.py", *CORE),
+        description="cut interviewee speech into passages of 1-3 sentences; keep questions whole",
+    ),
+    Stage(
+        name="embed",
+        command="insights embed",
+        entry="pipeline.embed.stage:run",
+        inputs=("passages",),
+        outputs=("embeddings", "embeddings_info"),
+        settings=("embed",),  # embed.cache changes embeddings.json's counts, not the vectors
+        code=("embed", *CORE),
+        description="embed the passages (cached by model and text)",
+    ),
+    Stage(
+        name="segment",
+        command="insights segment",
+        entry="pipeline.segment.stage:run",
+        inputs=("turns", "passages", "embeddings", "embeddings_info"),
+        outputs=("segments", "segments_info"),
+        settings=("segment", "embed.model", "embed.backend", "embed.batch_size", "embed.cache"),
+        code=("segment", "core/nlp.py", *CORE),
+        description="give every turn and passage a section of the interview guide",
+    ),
+    Stage(
+        name="themes",
+        command="insights themes",
+        entry="pipeline.themes.stage:run",
+        inputs=("passages", "embeddings", "embeddings_info", "interviews", "segments"),
+        outputs=(
+            "themes",
+            "assignments",
+            "theme_sections",
+            "theme_interviews",
+            "hierarchy",
+            "themes_model",
+            "themes_info",
+        ),
+        settings=("themes", "embed.model", "embed.backend", "embed.batch_size", "embed.cache"),
+        code=("themes", *CORE),
+        description="find themes across conversations with BERTopic built for interview passages",
+    ),
+    Stage(
+        name="report",
+        command="insights report",
+        entry="pipeline.report.stage:run",
+        inputs=(
+            "turns",
+            "interviews",
+            "manifest",
+            "passages",
+            "embeddings",
+            "embeddings_info",
+            "segments",
+            "segments_info",
+            "themes",
+            "assignments",
+            "theme_sections",
+            "theme_interviews",
+            "hierarchy",
+            "themes_info",
+        ),
+        outputs=(
+            "report_json",
+            "report_md",
+            "report_html",
+            "report_figure_sections",
+            "report_figure_numbers",
+        ),
+        # The method section records the themes settings and a hash of every setting that can change
+        # what the report says.
+        settings=(
+            "report",
+            "segment",
+            "embed",
+            "themes",
+            "passages",
+            "ingest",
+            "redact",
+            "redaction",
+        ),
+        code=("report", "results.py", "core/nlp.py", *CORE),
+        description="write the takeaways report (HTML, Markdown + figures, JSON)",
+    ),
+    Stage(
+        name="compare",
+        command="insights compare --by FIELD",
+        entry="pipeline.compare.stage:run",
+        inputs=("interviews", "passages", "segments", "themes", "assignments"),
+        outputs=("compare_html", "compare_md", "compare_csv", "compare_png"),
+        settings=("compare", "themes.extra_stop_words"),
+        code=("compare", "themes/vectorizer.py", *CORE),
+        description="compare cohorts of interviews by a metadata field",
+        in_run=False,
+        parameters=("field",),
+    ),
+)
+
+STAGES: dict[str, Stage] = {s.name: s for s in ORDER}
+RUN_ORDER: tuple[str, ...] = tuple(s.name for s in ORDER if s.in_run)
+
+
+def stage(name: str) -> Stage:
+    """The stage called ``name``."""
+    try:
+        return STAGES[name]
+    except KeyError:
+        raise KeyError(f"no stage {name!r}; stages: {', '.join(STAGES)}") from None
+
+
+@cache
+def code_version(name: str) -> str:
+    """A fingerprint of the source the stage's outputs depend on (its `code` files, by content)."""
+    h = hashlib.sha256()
+    for rel in stage(name).code:
+        target = PACKAGE_ROOT / rel
+        files = sorted(target.rglob("*")) if target.is_dir() else [target]
+        for f in files:
+            if f.is_file() and f.suffix in (".py", ".yaml") and "__pycache__" not in f.parts:
+                h.update(
+                    f.relative_to(PACKAGE_ROOT).as_posix().encode() + b"\0" + f.read_bytes() + b"\0"
+                )
+    return h.hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------- hooks
+
+
+@dataclass
+class Hooks:
+    """Callbacks around stages and their timed phases (the benchmark's way in; no patching).
+
+    ``before(stage)``, ``after(stage, seconds)`` and ``phase(stage, phase, seconds, counts)``,
+    where ``phase`` is the path of nested phases ("fit/MiniLM encode") and ``counts`` what the
+    phase counted (e.g. ``{"texts": 64}``); any may be left out.
+    """
+
+    before: Callable[[str], None] | None = None
+    after: Callable[[str, float], None] | None = None
+    phase: Callable[[str, str, float, dict[str, int]], None] | None = None
+
+
+_hooks: list[Hooks] = []
+_current: ContextVar[str | None] = ContextVar("current_stage", default=None)
+_phases: ContextVar[tuple[str, ...]] = ContextVar("current_phases", default=())
+
+
+def add_hook(hooks: Hooks) -> Callable[[], None]:
+    """Register ``hooks``; returns a function that removes them again."""
+    _hooks.append(hooks)
+    return lambda: _hooks.remove(hooks) if hooks in _hooks else None
+
+
+@contextmanager
+def phase(name: str, **counts: int) -> Iterator[None]:
+    """Time a part of the current stage for the hooks (e.g. the themes fit vs its hierarchy).
+
+    Phases nest: a phase inside another is reported as ``outer/inner``. Costs nothing
+    measurable when no hook is registered.
+    """
+    if not _hooks:
+        yield
+        return
+    path = (*_phases.get(), name)
+    token = _phases.set(path)
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds = time.perf_counter() - start
+        _phases.reset(token)
+        for h in list(_hooks):
+            if h.phase:
+                h.phase(_current.get() or "", "/".join(path), seconds, dict(counts))
+
+
+# ---------------------------------------------------------------------- runner
+
+
+def run_stage(name: str, out_dir: Path, config, **options: Any) -> Any:
+    """Run stage ``name`` on ``out_dir`` and record it; returns what the stage's function returns.
+
+    Args:
+        name: a stage of :data:`STAGES`.
+        out_dir: the output folder.
+        config: the effective :class:`~pipeline.core.config.Config`.
+        **options: passed to the stage's function (``raw_dir`` for ingest, ``field`` for compare,
+        ...).
+
+    Raises:
+        ArtifactError: an input is missing, stale or was edited (the message names the command
+            that remakes it), or the stage wrote a file its declaration does not name.
+    """
+    from . import lineage
+
+    spec = stage(name)
+    out_dir = Path(out_dir)
+    params = {p: str(options[p]) for p in spec.parameters}
+    token = _current.set(name)
+    for h in list(_hooks):
+        if h.before:
+            h.before(name)
+    start = time.perf_counter()
+    try:
+        with lineage.producing(out_dir, name, config, params):
+            result = spec.function()(out_dir, config, **options)
+    finally:
+        _current.reset(token)
+    seconds = time.perf_counter() - start
+    for h in list(_hooks):
+        if h.after:
+            h.after(name, seconds)
+    return result
+
+
+def runner(name: str) -> Callable[..., Any]:
+    """``run(out_dir, config, **options)`` for stage ``name``, as its package exports it."""
+
+    def run(out_dir: Path, config, **options: Any) -> Any:
+        return run_stage(name, out_dir, config, **options)
+
+    run.__name__ = "run"
+    run.__qualname__ = f"{name}.run"
+    run.__doc__ = f"Run the {name} stage ({stage(name).description}) through :func:`run_stage`."
+    return run
+
+
+# -------------------------------------------------------------------- Makefile
+
+
+def makefile_rules() -> str:
+    """The Makefile's stage targets, generated from :data:`STAGES` (checked current by a test)."""
+    from .catalog import artifact
+
+    lines = [
+        "# Generated from pipeline/core/registry.py by `python -m pipeline.core.registry "
+        "--makefile`;",
+        "# do not edit (tests/test_registry.py checks it is current). Each stage is a file target",
+        "# on its first output: it re-runs when an input, the config or the stage's code changed.",
+        "",
+    ]
+    for spec in ORDER:
+        if spec.parameters:
+            continue
+        target = f"$(OUT)/{artifact(spec.outputs[0]).path}"
+        ups = [f"$(OUT)/{artifact(STAGES[u].outputs[0]).path}" for u in spec.upstream]
+        code = " ".join(
+            f"$(wildcard pipeline/{c}/*.py pipeline/{c}/*/*.py pipeline/{c}/*.yaml)"
+            if not c.endswith((".py", ".yaml"))
+            else f"pipeline/{c}"
+            for c in spec.code
+        )
+        first = ["$(RAW_FILES)"] if spec.name == "ingest" else ups
+        lines.append(f"{spec.name.upper()}_CODE := {code}")
+        lines.append(f"{spec.name}: {target}")
+        lines.append(
+            f"{target}: $(INSTALLED) {' '.join(first)} $(CONFIG_FILE) $({spec.name.upper()}_CODE)"
+            + (" $(GUIDE)" if spec.name == "segment" else "")
+        )
+        lines.append(
+            f"\t$(INSIGHTS) {spec.name}"
+            + (' "$(RAW)"' if spec.name == "ingest" else "")
+            + ' --out "$(OUT)"'
+            + f"$({spec.name.upper()}_ARGS)"
+        )
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover - developer tool
+    import sys
+
+    if sys.argv[1:] == ["--makefile"]:
+        Path("stages.mk").write_text(makefile_rules())
+        print("wrote stages.mk")
+    else:
+        print("usage: python -m pipeline.core.registry --makefile")

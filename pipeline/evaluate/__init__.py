@@ -1,0 +1,11 @@
+"""Evaluation: our themes and sections against internal measures, baselines and people's labels.
+
+:mod:`.themes` scores the themes beside vanilla BERTopic (and against coded excerpts);
+:mod:`.segments` scores the sections against hand labels beside two baselines;
+:mod:`.gold` reads the hand-made gold CSVs.
+"""
+
+from .segments import evaluate_segments
+from .themes import evaluate_themes
+
+__all__ = ["evaluate_segments", "evaluate_themes"]

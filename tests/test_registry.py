@@ -1,0 +1,130 @@
+"""The stage registry is the one source of the stage order, contracts and Makefile targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from pipeline.core import catalog, registry
+from pipeline.core.catalog import CATALOG, ArtifactError
+from pipeline.core.config import Config
+from pipeline.core.registry import ORDER, RUN_ORDER, STAGES
+
+
+def test_stages_mk_is_generated_from_the_registry():
+    # `make` reads stages.mk; a stage added or changed in the registry must reach the Makefile.
+    assert (ROOT / "stages.mk").read_text() == registry.makefile_rules(), (
+        "stages.mk is stale: run `python -m pipeline.core.registry --makefile`"
+    )
+
+
+def test_every_stage_input_and_output_is_in_the_catalog_and_made_by_one_stage():
+    makers: dict[str, str] = {}
+    for stage in ORDER:
+        for name in stage.outputs:
+            assert CATALOG[name].stage == stage.name, f"{name} is declared by {stage.name}"
+            assert name not in makers, f"{name} is written by {makers[name]} and {stage.name}"
+            makers[name] = stage.name
+        for name in stage.inputs:
+            assert name in CATALOG, f"{stage.name} reads {name}, which the catalog does not know"
+    assert set(makers) == set(CATALOG), "every catalog entry is some stage's output"
+
+
+def test_upstream_comes_before_every_stage_that_reads_it():
+    for i, stage in enumerate(ORDER):
+        for up in stage.upstream:
+            assert up in [s.name for s in ORDER[:i]], f"{stage.name} reads {up}, which runs later"
+    assert RUN_ORDER[0] == "ingest" and RUN_ORDER[-1] == "report" and "compare" not in RUN_ORDER
+
+
+def test_every_stage_entry_point_exists_and_its_code_is_there():
+    for stage in ORDER:
+        assert callable(stage.function()), stage.entry
+        for rel in stage.code:
+            assert (registry.PACKAGE_ROOT / rel).exists(), (
+                f"{stage.name}: code {rel} does not exist"
+            )
+        assert len(registry.code_version(stage.name)) == 16
+
+
+def test_a_stage_that_writes_an_undeclared_file_is_refused(tmp_path, monkeypatch):
+    # The registry's outputs are the whole contract: a stage spelling a file name of its own
+    # (here: passages writing a second table) fails before anything is renamed into place.
+    from pipeline.core.catalog import write_text
+    from pipeline.ingest import stage as ingest_stage
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text(
+        "Sam: How did you start?\nMaria: I studied physics and then I freelanced.\n"
+    )
+    out = tmp_path / "out"
+    original = ingest_stage.run
+
+    def sloppy(out_dir, config, **options):
+        result = original(out_dir, config, **options)
+        write_text("stray", Path(out_dir) / "notes.txt")
+        return result
+
+    monkeypatch.setattr(ingest_stage, "run", sloppy)
+    with pytest.raises(ArtifactError, match="wrote notes.txt, which its entry .* does not declare"):
+        registry.run_stage("ingest", out, Config(), raw_dir=raw)
+    assert not (out / "turns.parquet").exists() and not (out / "notes.txt").exists()
+
+
+@pytest.mark.slow  # runs the real ingest stage
+def test_hooks_see_every_stage_and_its_phases(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text(
+        "Sam: How did you start?\nMaria: I studied physics and then I freelanced.\n"
+    )
+    seen: list[tuple] = []
+    remove = registry.add_hook(
+        registry.Hooks(
+            before=lambda s: seen.append(("before", s)),
+            after=lambda s, t: seen.append(("after", s, t >= 0)),
+            phase=lambda s, p, t, n: seen.append(("phase", s, p)),
+        )
+    )
+    try:
+        registry.run_stage("ingest", tmp_path / "out", Config(), raw_dir=raw)
+        with registry.phase("outside"):
+            pass
+    finally:
+        remove()
+    assert seen[:2] == [("before", "ingest"), ("after", "ingest", True)]
+    assert seen[-1] == ("phase", "", "outside")
+
+
+def test_catalog_paths_fill_parameters_safely(tmp_path):
+    assert (
+        catalog.location("compare_html", tmp_path, field="a/b c")
+        == tmp_path / "compare" / "a_b_c.html"
+    )
+    assert set(catalog.output_folders()) >= {"report", "compare", "lineage", "cache"}
+
+
+@pytest.mark.slow
+def test_each_stage_declares_the_settings_it_reads(sample_out, tmp_path):
+    """Run every stage again with a config that records which settings are read."""
+    import shutil
+
+    from pipeline.core.config import recording
+
+    out = tmp_path / "out"
+    shutil.copytree(sample_out, out)
+    from conftest import SAMPLE_RAW
+
+    options = {"ingest": {"raw_dir": SAMPLE_RAW}}
+    for name in RUN_ORDER:
+        config = Config()  # built outside: validators read settings too
+        with recording() as read:
+            registry.run_stage(name, out, config, **options.get(name, {}))
+        declared = STAGES[name].settings
+        undeclared = sorted(
+            k for k in read if not any(k == d or k.startswith(d + ".") for d in declared)
+        )
+        assert not undeclared, f"stage {name} reads {undeclared} but declares only {declared}"
