@@ -35,7 +35,7 @@ from .core.atomic import remove_leftovers  # noqa: E402
 from .core.catalog import ArtifactError, location, output_folders, write_json  # noqa: E402
 from .core.config import Config, ConfigError, load_config  # noqa: E402
 from .core.outlock import OutputLocked, hold  # noqa: E402
-from .core.registry import RUN_ORDER, STAGES, run_stage  # noqa: E402
+from .core.registry import RUN_ORDER, STAGES, UpToDate, run_stage  # noqa: E402
 
 app = typer.Typer(
     name="insights",
@@ -99,6 +99,15 @@ GuideOpt = Annotated[
         dir_okay=False,
     ),
 ]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        "-f",
+        help="Run the stage(s) even when the last run is still current "
+        "(same inputs, settings and code).",
+    ),
+]
 JsonOpt = Annotated[
     Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")
 ]
@@ -120,6 +129,10 @@ COMMON_OPTIONS = (
 )
 
 
+# Commands that run stages also take --force (a stage whose last run is current is skipped).
+FORCE_OPTION = _keyword("force", ForceOpt, False)
+
+
 @dataclass
 class Common:
     """The common options as one value, with the effective configuration built from them."""
@@ -129,24 +142,37 @@ class Common:
     set_: list[str] | None
     verbose: bool
     quiet: bool
+    force: bool = True  # commands without --force (evaluate) always compute
 
     def settings(self, *extra: str) -> Config:
         """The effective configuration: defaults < config file < --set < ``extra`` overrides."""
         return _setup(self.config, [*(self.set_ or []), *extra], self.verbose, self.quiet)
 
 
-def stage_command(parent: typer.Typer = app, name: str | None = None) -> Callable:
-    """Register ``fn(..., common: Common)`` as a command with :data:`COMMON_OPTIONS` added."""
+def stage_command(
+    parent: typer.Typer = app, name: str | None = None, runs_stages: bool = True
+) -> Callable:
+    """Register ``fn(..., common: Common)`` as a command with :data:`COMMON_OPTIONS` added.
+
+    Args:
+        parent: the Typer app or group to add the command to.
+        name: the command's name (default: the function's).
+        runs_stages: add ``--force`` (commands that run stages skip the current ones).
+
+    Returns:
+        The decorator.
+    """
+    shared = (*COMMON_OPTIONS, FORCE_OPTION) if runs_stages else COMMON_OPTIONS
 
     def decorate(fn: Callable) -> Callable:
         own = [p for p in inspect.signature(fn).parameters.values() if p.name != "common"]
 
         @functools.wraps(fn)
         def command(**kwargs: Any) -> Any:
-            common = Common(**{p.name: kwargs.pop(p.name) for p in COMMON_OPTIONS})
+            common = Common(**{p.name: kwargs.pop(p.name) for p in shared})
             return fn(**kwargs, common=common)
 
-        params = own + [p for p in COMMON_OPTIONS if p.name not in {q.name for q in own}]
+        params = own + [p for p in shared if p.name not in {q.name for q in own}]
         command.__signature__ = inspect.Signature(params)
         command.__annotations__ = {p.name: p.annotation for p in params}
         return parent.command(name)(command)
@@ -230,8 +256,10 @@ def _progress(quiet: bool) -> Progress:
     )
 
 
-def _run(name: str, out: Path, cfg: Config, quiet: bool, **options: Any) -> Any:
-    """Run one stage with a spinner; turn known failures into one clear line."""
+def _run(
+    name: str, out: Path, cfg: Config, quiet: bool, force: bool = False, **options: Any
+) -> Any:
+    """Run one stage with a spinner (or skip it when current); known failures become one line."""
     from .embed import EmbeddingModelError
     from .ingest import NothingIngested
     from .segment.guide import GuideError
@@ -241,7 +269,7 @@ def _run(name: str, out: Path, cfg: Config, quiet: bool, **options: Any) -> Any:
     )
     try:
         with spinner:
-            return run_stage(name, out, cfg, **options)
+            return run_stage(name, out, cfg, skip_fresh=not force, **options)
     except GuideError as exc:
         raise _fail(f"guide: {exc}", 2) from None
     except NothingIngested as exc:
@@ -274,7 +302,7 @@ def _show_ingest(result, raw_dir: Path, quiet: bool) -> None:
         _say(quiet, f"wrote {path}")
 
 
-def _do_ingest(raw_dir: Path, out: Path, cfg: Config, quiet: bool) -> None:
+def _do_ingest(raw_dir: Path, out: Path, cfg: Config, quiet: bool, force: bool = False) -> None:
     from .ingest import discover
 
     total = len(discover(raw_dir)) if raw_dir.is_dir() else 0
@@ -285,31 +313,39 @@ def _do_ingest(raw_dir: Path, out: Path, cfg: Config, quiet: bool) -> None:
             out,
             cfg,
             True,
+            force,
             raw_dir=raw_dir,
             on_file=lambda name: progress.update(task, advance=1, item=name),
         )
-    _show_ingest(result, raw_dir, quiet)
+    if not isinstance(result, UpToDate):
+        _show_ingest(result, raw_dir, quiet)
 
 
-def _do_passages(out: Path, cfg: Config, quiet: bool) -> None:
-    table = _run("passages", out, cfg, quiet)
+def _do_passages(out: Path, cfg: Config, quiet: bool, force: bool = False) -> None:
+    table = _run("passages", out, cfg, quiet, force)
+    if isinstance(table, UpToDate):
+        return
     _say(quiet, f"{len(table)} passages -> {location('passages', out)}")
 
 
-def _do_embed(out: Path, cfg: Config, quiet: bool) -> None:
-    vectors = _run("embed", out, cfg, quiet)
+def _do_embed(out: Path, cfg: Config, quiet: bool, force: bool = False) -> None:
+    vectors = _run("embed", out, cfg, quiet, force)
+    if isinstance(vectors, UpToDate):
+        return
     dim = vectors.shape[1] if len(vectors) else 0
     _say(quiet, f"{len(vectors)} passages, vectors {dim}-d -> {location('embeddings', out)}")
 
 
-def _do_segment(out: Path, cfg: Config, quiet: bool) -> None:
+def _do_segment(out: Path, cfg: Config, quiet: bool, force: bool = False) -> None:
     from .segment.guide import GuideError, load_guide
 
     try:
         guide = load_guide(cfg.segment.guide)
     except GuideError as exc:
         raise _fail(f"guide: {exc}", 2) from None
-    table = _run("segment", out, cfg, quiet, guide=guide)
+    table = _run("segment", out, cfg, quiet, force, guide=guide)
+    if isinstance(table, UpToDate):
+        return
     turns = table[(table.unit == "turn") & (table.role == "interviewee")]
     counts = turns.section.value_counts()
     summary = ", ".join(f"{name}: {int(counts.get(name, 0))}" for name in guide.names)
@@ -317,8 +353,10 @@ def _do_segment(out: Path, cfg: Config, quiet: bool) -> None:
     _say(quiet, f"wrote {location('segments', out)}")
 
 
-def _do_themes(out: Path, cfg: Config, quiet: bool) -> None:
-    table = _run("themes", out, cfg, quiet)
+def _do_themes(out: Path, cfg: Config, quiet: bool, force: bool = False) -> None:
+    table = _run("themes", out, cfg, quiet, force)
+    if isinstance(table, UpToDate):
+        return
     if quiet:
         return
     view = Table(title="themes", header_style="bold")
@@ -335,14 +373,16 @@ def _do_themes(out: Path, cfg: Config, quiet: bool) -> None:
     _say(quiet, f"wrote {location('themes', out)}, assignments.parquet, themes_model/")
 
 
-def _do_report(out: Path, cfg: Config, quiet: bool) -> None:
-    written = _run("report", out, cfg, quiet)
+def _do_report(out: Path, cfg: Config, quiet: bool, force: bool = False) -> None:
+    written = _run("report", out, cfg, quiet, force)
+    if isinstance(written, UpToDate):
+        return
     for key in ("html", "md", "json"):
         _say(quiet, f"wrote {written[key]}")
 
 
 # Stage name -> what its command does after setting up; `insights run` calls them in order.
-STEP: dict[str, Callable[[Path, Config, bool], None]] = {
+STEP: dict[str, Callable[[Path, Config, bool, bool], None]] = {
     "passages": _do_passages,
     "embed": _do_embed,
     "segment": _do_segment,
@@ -367,7 +407,7 @@ def ingest(raw_dir: RawArg, redact: RedactOpt = False, *, common: Common) -> Non
     cfg = common.settings(*(["redact=true"] if redact else []))
     _outside_raw(raw_dir, common.out)
     with _session(common.out, cfg, ingests=True):
-        _do_ingest(raw_dir, common.out, cfg, common.quiet)
+        _do_ingest(raw_dir, common.out, cfg, common.quiet, common.force)
 
 
 @stage_command()
@@ -379,7 +419,7 @@ def passages(*, common: Common) -> None:
     """
     cfg = common.settings()
     with _session(common.out, cfg):
-        _do_passages(common.out, cfg, common.quiet)
+        _do_passages(common.out, cfg, common.quiet, common.force)
 
 
 @stage_command()
@@ -392,7 +432,7 @@ def embed(*, common: Common) -> None:
     """
     cfg = common.settings()
     with _session(common.out, cfg):
-        _do_embed(common.out, cfg, common.quiet)
+        _do_embed(common.out, cfg, common.quiet, common.force)
 
 
 @stage_command()
@@ -406,7 +446,7 @@ def segment(guide: GuideOpt = None, *, common: Common) -> None:
     """
     cfg = common.settings(*([f"segment.guide={guide}"] if guide else []))
     with _session(common.out, cfg):
-        _do_segment(common.out, cfg, common.quiet)
+        _do_segment(common.out, cfg, common.quiet, common.force)
 
 
 @stage_command()
@@ -418,7 +458,7 @@ def themes(*, common: Common) -> None:
     """
     cfg = common.settings()
     with _session(common.out, cfg):
-        _do_themes(common.out, cfg, common.quiet)
+        _do_themes(common.out, cfg, common.quiet, common.force)
 
 
 @stage_command()
@@ -451,7 +491,7 @@ def report(
         return
     cfg = common.settings(*([f"report.takeaways={takeaways}"] if takeaways else []))
     with _session(common.out, cfg):
-        _do_report(common.out, cfg, common.quiet)
+        _do_report(common.out, cfg, common.quiet, common.force)
 
 
 @stage_command()
@@ -479,9 +519,10 @@ def compare(
 
     cfg = common.settings()
     with _session(common.out, cfg):
-        comparison, written = _run("compare", common.out, cfg, common.quiet, field=by)
-        if common.quiet:
+        outcome = _run("compare", common.out, cfg, common.quiet, common.force, field=by)
+        if common.quiet or isinstance(outcome, UpToDate):
             return
+        comparison, written = outcome
         view = Table(title=f"themes by {by} (top 10 by q)", header_style="bold")
         for col in ("theme", *comparison.cohorts.cohort, "test", "p", "q"):
             view.add_column(str(col))
@@ -504,12 +545,12 @@ def run(raw_dir: RawArg, redact: RedactOpt = False, *, common: Common) -> None:
     cfg = common.settings(*(["redact=true"] if redact else []))
     _outside_raw(raw_dir, common.out)
     with _session(common.out, cfg, ingests=True):
-        _do_ingest(raw_dir, common.out, cfg, common.quiet)
+        _do_ingest(raw_dir, common.out, cfg, common.quiet, common.force)
         for name in RUN_ORDER[1:]:
-            STEP[name](common.out, cfg, common.quiet)
+            STEP[name](common.out, cfg, common.quiet, common.force)
 
 
-@stage_command(evaluate_app, "themes")
+@stage_command(evaluate_app, "themes", runs_stages=False)
 def evaluate_themes_cmd(
     gold: Annotated[
         Path | None,
@@ -552,7 +593,7 @@ def evaluate_themes_cmd(
                 typer.echo(f"  not found: {line}")
 
 
-@stage_command(evaluate_app, "segments")
+@stage_command(evaluate_app, "segments", runs_stages=False)
 def evaluate_segments_cmd(
     gold: Annotated[
         Path, typer.Option("--gold", help="CSV: interview, turn or text, section.", dir_okay=False)

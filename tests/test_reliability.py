@@ -22,8 +22,9 @@ from pipeline.core.atomic import atomic_path, defer, remove_leftovers, together
 from pipeline.core.catalog import PASSAGES, ArtifactError, output_folders, read_table, write_text
 from pipeline.core.config import Config, load_config
 from pipeline.core.outlock import OutputLocked, hold
+from pipeline.core.registry import RUN_ORDER
 
-STAGES = ("ingest", "passages", "embed", "segment", "themes", "report")
+STAGES = RUN_ORDER  # the stages of `insights run`, from the registry
 
 
 # --- stage contracts ------------------------------------------------------------------------------

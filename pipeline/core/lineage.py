@@ -66,10 +66,24 @@ def settings_of(stage: str, config: Config) -> dict[str, str]:
     leaves = {
         k: (len(v) if k.endswith("names") and isinstance(v, list) else v) for k, v in leaves.items()
     }
+    # A setting naming a file (a guide, a lists codebook) counts by the file's content too, so
+    # editing the guide in place remakes the sections.
+    leaves = {k: _with_file_content(v) for k, v in leaves.items()}
     return {
         k: hashlib.sha256(json.dumps(v, sort_keys=True).encode()).hexdigest()[:16]
         for k, v in leaves.items()
     }
+
+
+def _with_file_content(value: Any) -> Any:
+    if isinstance(value, str) and value and len(value) < 4096:
+        path = Path(value).expanduser()
+        try:
+            if path.is_file():
+                return [value, sha256_file(path)]
+        except OSError:
+            return value
+    return value
 
 
 def digest(record: dict) -> str:
@@ -89,12 +103,12 @@ def _differences(recorded: dict[str, str], current: dict[str, str]) -> list[str]
     ]
 
 
-def whole(out_dir: Path, stage: str) -> dict:
+def whole(out_dir: Path, stage: str, params: dict[str, str] | None = None) -> dict:
     """The record of ``stage``'s last finished run, its outputs checked to be exactly what it
     wrote."""
     out_dir = Path(out_dir)
     spec = STAGES[stage]
-    record = read_json(record_path(out_dir, stage), spec.command)
+    record = read_json(record_path(out_dir, stage, params), spec.command)
     for name, sha in record.get("outputs", {}).items():
         target = out_dir / name
         if not target.exists():
@@ -159,7 +173,11 @@ def require(
 
 @contextmanager
 def producing(
-    out_dir: Path, stage: str, config: Config, params: dict[str, str] | None = None
+    out_dir: Path,
+    stage: str,
+    config: Config,
+    params: dict[str, str] | None = None,
+    inputs: str | None = None,
 ) -> Iterator[None]:
     """Run a stage's writes as one batch and record them; upstream records are checked first.
 
@@ -168,6 +186,7 @@ def producing(
         stage: the stage's name in the registry.
         config: the effective configuration (its settings for the stage are recorded).
         params: values of the stage's path placeholders (compare's ``field``).
+        inputs: a fingerprint of what the stage reads from outside OUT (ingest's raw folder).
 
     Raises:
         ArtifactError: an upstream record fails its check, or the stage wrote a file below
@@ -206,6 +225,46 @@ def producing(
                 "settings": settings_of(stage, config),
                 "upstream": upstream,
                 **({"parameters": params} if params else {}),
+                **({"inputs": inputs} if inputs else {}),
             },
             record_path(out_dir, stage, params),
         )
+
+
+def stale_because(
+    out_dir: Path,
+    stage: str,
+    config: Config,
+    params: dict[str, str] | None = None,
+    inputs: str | None = None,
+) -> str | None:
+    """Why ``stage`` must run again, or None when its last run is still current.
+
+    Current means: its outputs are exactly what it wrote, with the same code version and
+    settings, from the same upstream runs (each itself whole) and, for a stage that reads
+    outside OUT, the same ``inputs`` fingerprint. This is what lets a warm ``insights run``
+    do no work.
+    """
+    out_dir = Path(out_dir)
+    spec = STAGES[stage]
+    if not record_path(out_dir, stage, params).is_file():
+        return "not run yet"
+    try:
+        record = whole(out_dir, stage, params)
+    except ArtifactError as exc:
+        return str(exc)
+    if record.get("code") != code_version(stage) or record.get("tool_version") != __version__:
+        return "its code changed"
+    changed = _differences(record.get("settings", {}), settings_of(stage, config))
+    if changed:
+        return f"settings changed ({', '.join(changed)})"
+    for up in spec.upstream:
+        try:
+            up_record = whole(out_dir, up)
+        except ArtifactError:
+            return f"{up} outputs changed"
+        if record.get("upstream", {}).get(up) != digest(up_record):
+            return f"{up} was run again since"
+    if inputs is not None and record.get("inputs") != inputs:
+        return "its input files changed"
+    return None

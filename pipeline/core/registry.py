@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -266,15 +268,42 @@ def phase(name: str, **counts: int) -> Iterator[None]:
 # ---------------------------------------------------------------------- runner
 
 
-def run_stage(name: str, out_dir: Path, config, **options: Any) -> Any:
+@dataclass(frozen=True)
+class UpToDate:
+    """What :func:`run_stage` returns for a stage it skipped: its last run is still current."""
+
+    stage: str
+    finished_at: str
+
+
+def inputs_fingerprint(raw_dir: Path) -> str:
+    """What ingest reads from outside OUT: the raw folder's path and every file's content."""
+    from ..ingest import discover
+    from .atomic import sha256_file
+
+    raw_dir = Path(raw_dir)
+    h = hashlib.sha256(str(raw_dir.resolve()).encode() + b"\0")
+    for path in discover(raw_dir) if raw_dir.is_dir() else []:
+        try:
+            digest = sha256_file(path)
+        except OSError:
+            digest = "unreadable"
+        h.update(f"{path.relative_to(raw_dir).as_posix()}\0{digest}\0".encode())
+    return h.hexdigest()[:32]
+
+
+def run_stage(name: str, out_dir: Path, config, *, skip_fresh: bool = False, **options: Any) -> Any:
     """Run stage ``name`` on ``out_dir`` and record it; returns what the stage's function returns.
 
     Args:
         name: a stage of :data:`STAGES`.
         out_dir: the output folder.
         config: the effective :class:`~pipeline.core.config.Config`.
-        **options: passed to the stage's function (``raw_dir`` for ingest, ``field`` for compare,
-        ...).
+        skip_fresh: skip the stage when its last run is still current (same inputs, settings
+            and code; :func:`pipeline.core.lineage.stale_because`) and return :class:`UpToDate`.
+            The command line does this unless ``--force``; library calls run the stage.
+        **options: passed to the stage's function (``raw_dir`` for ingest, ``field`` for
+            compare, ...).
 
     Raises:
         ArtifactError: an input is missing, stale or was edited (the message names the command
@@ -285,13 +314,21 @@ def run_stage(name: str, out_dir: Path, config, **options: Any) -> Any:
     spec = stage(name)
     out_dir = Path(out_dir)
     params = {p: str(options[p]) for p in spec.parameters}
+    inputs = inputs_fingerprint(options["raw_dir"]) if "raw_dir" in options else None
+    if skip_fresh:
+        reason = lineage.stale_because(out_dir, name, config, params or None, inputs)
+        if reason is None:
+            record = lineage.whole(out_dir, name, params or None)
+            log.info("%s: up to date (made %s; --force to redo)", name, record.get("finished_at"))
+            return UpToDate(name, str(record.get("finished_at")))
+        log.debug("%s: running (%s)", name, reason)
     token = _current.set(name)
     for h in list(_hooks):
         if h.before:
             h.before(name)
     start = time.perf_counter()
     try:
-        with lineage.producing(out_dir, name, config, params):
+        with lineage.producing(out_dir, name, config, params, inputs):
             result = spec.function()(out_dir, config, **options)
     finally:
         _current.reset(token)
