@@ -182,6 +182,11 @@ def _session_folders_stay_unchanged(request):
             folder.check_after(request.node.nodeid)
 
 
+# Stage name -> the settings it read while the session folders were made (tests/test_registry.py
+# checks each stage declares them).
+SETTINGS_READ: dict[str, frozenset[str]] = {}
+
+
 def _stage_folder(tmp_path_factory, name: str, base: Path | None, stages: dict[str, dict]):
     """Copy ``base`` (if any) to a new folder and run ``stages`` on it, then guard it."""
     from pipeline.core.config import Config
@@ -190,9 +195,13 @@ def _stage_folder(tmp_path_factory, name: str, base: Path | None, stages: dict[s
     out = tmp_path_factory.mktemp(name)
     if base is not None:
         shutil.copytree(base, out, dirs_exist_ok=True)
-    cfg = Config()
+    from pipeline.core.config import recording
+
+    cfg = Config()  # built outside the recording: validators read settings too
     for stage, options in stages.items():
-        run_stage(stage, out, cfg, **options)
+        with recording() as read:
+            run_stage(stage, out, cfg, **options)
+        SETTINGS_READ[stage] = frozenset(read)
     folder = READ_ONLY[name] = ReadOnlyFolder(name, out)
     return folder
 

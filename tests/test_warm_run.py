@@ -65,7 +65,7 @@ def test_library_calls_run_the_stage_unless_asked_to_skip(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_warm_run_does_no_work_and_a_setting_redoes_only_what_depends_on_it(
+def test_a_warm_run_does_no_work_and_a_setting_redoes_only_what_reads_it(
     cli, reported, copy_of, tmp_path
 ):
     out = copy_of(reported)
@@ -76,13 +76,14 @@ def test_a_warm_run_does_no_work_and_a_setting_redoes_only_what_depends_on_it(
         assert f"{stage}: up to date" in warm.stderr, stage
     assert {s: _finished(out, s) for s in RUN_ORDER} == before
 
-    # A themes setting: themes and the report are made again; the stages before them are not.
-    changed = cli("run", SAMPLE_RAW, "--out", out, "--set", "themes.k_layouts=2")
+    # A report setting: the report is made again; the stages before it are not.
+    changed = cli("run", SAMPLE_RAW, "--out", out, "--set", "report.takeaways=3")
     assert changed.returncode == 0, changed.stderr
     after = {s: _finished(out, s) for s in RUN_ORDER}
-    for stage in ("ingest", "passages", "embed", "segment"):
+    for stage in ("ingest", "passages", "embed", "segment", "themes"):
         assert after[stage] == before[stage], stage
-    assert "themes: up to date" not in changed.stderr and "report: up to date" not in changed.stderr
+        assert f"{stage}: up to date" in changed.stderr, stage
+    assert "report: up to date" not in changed.stderr and after["report"] != before["report"]
     assert lineage.require(out, "report", Config())  # and everything checks out
 
 
