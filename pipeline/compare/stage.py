@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ..core.catalog import ArtifactError, load, location, save
+from ..core.catalog import load, location, save
 from ..core.config import Config
 from .cohorts import CohortComparison, compare_cohorts
 from .render import chart_png, prevalence_table, render_html, render_markdown
@@ -14,14 +14,10 @@ log = logging.getLogger(__name__)
 
 
 def read_inputs(out_dir: Path) -> dict:
-    """The tables a comparison needs, from the catalog (segments only when present)."""
-    tables = {
-        name: load(name, out_dir) for name in ("interviews", "assignments", "themes", "passages")
-    }
-    try:
-        tables["segments"] = load("segments", out_dir)
-    except ArtifactError:
-        pass  # sections by cohort are left out
+    """The tables a comparison needs, from the catalog."""
+    # segments are always there: the themes stage, which compare reads, needs them
+    names = ("interviews", "assignments", "themes", "passages", "segments")
+    tables = {name: load(name, out_dir) for name in names}
     return tables
 
 
