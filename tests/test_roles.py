@@ -1,7 +1,9 @@
 """Interviewer vs. interviewee, decided per conversation with the reason recorded."""
 
+import pytest
+
 from pipeline.ingest.model import RawTurn
-from pipeline.ingest.roles import decide_roles, role_of
+from pipeline.ingest.roles import LABEL_TABLE, decide_roles, read_label, role_of
 
 
 def turns(*pairs):
@@ -20,8 +22,10 @@ CHAT = turns(
 def test_the_speaker_who_asks_questions_is_the_interviewer():
     decision = decide_roles(CHAT)
     assert decision.roles == {"Maria": "interviewee", "Sam": "interviewer"}
-    assert decision.method.startswith("questions: Sam asked in 100%")
+    assert decision.method.startswith("Sam: questions 100% vs 0% of turns")
     assert decision.interviewer == "Sam"
+    # Maria spoke first: a cue against, outweighed and said so
+    assert decision.method.endswith("against: Maria opens")
 
 
 def test_metadata_name_wins_and_matches_first_names():
@@ -77,3 +81,47 @@ def test_single_speaker_is_the_interviewee():
 def test_weak_question_evidence_is_flagged():
     even = turns(("Kim", "Why?"), ("Lee", "Why not?"), ("Kim", "Fine."), ("Lee", "Ok."))
     assert "weak evidence" in decide_roles(even).method
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        (("I", "R"), {"I": "interviewer", "R": "interviewee"}),  # R = respondent beside I
+        (("R", "P"), {"R": "interviewer", "P": "interviewee"}),  # R = researcher beside P
+        (("P1", "A1"), {"P1": "interviewee", "A1": "interviewer"}),  # A = author beside P
+        (("Q", "A"), {"Q": "interviewer", "A": "interviewee"}),  # A = answer beside Q
+        (
+            ("Moderator", "Participant 2"),
+            {"Moderator": "interviewer", "Participant 2": "interviewee"},
+        ),
+    ],
+)
+def test_letter_codes_are_read_by_the_codes_beside_them(labels, expected):
+    # The same words in every turn, so only the labels tell the sides apart; the
+    # interviewee side speaks first, so "opens" is against the labels.
+    second, first = labels[0], labels[1]
+    convo = turns(
+        (first, "We started the project together."),
+        (second, "We started the project together."),
+        (first, "We started the project together."),
+        (second, "We started the project together."),
+    )
+    decision = decide_roles(convo)
+    assert decision.roles == expected
+    assert decision.method.startswith("speaker labels")
+
+
+def test_the_label_table_reads_r_alone_as_nothing():
+    assert read_label("R", set()) is None
+    assert read_label("Sam Lee", {"p"}) is None
+    assert read_label("J. Smith", set()) is None
+    assert read_label("Interviewer 2", set()).role == "interviewer"
+    assert {r.label for r in LABEL_TABLE} >= {"interviewer", "participant", "q", "a", "p", "r", "i"}
+
+
+def test_structural_turns_are_notes_even_in_unlabelled_notes():
+    notes = [RawTurn(None, "Studied physics."), RawTurn(None, "[music]", label="[music]")]
+    decision = decide_roles(notes)
+    assert [role_of(t, decision) for t in notes] == ["interviewee", "note"]
+    ad = RawTurn(None, "Brought to you by Acme.", label="Ad read: ")
+    assert role_of(ad, decide_roles(CHAT)) == "note"

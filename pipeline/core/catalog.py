@@ -90,6 +90,7 @@ TURNS = Artifact(
         "source_page": "Int64",  # PDF page, 1-based
         "language": "string",
         "in_main_language": "boolean",
+        "codes": "string",  # ;-separated codes from the source (a CSV's tags), "" when none
     },
     stage="ingest",
 )
@@ -196,6 +197,8 @@ THEMES = Artifact(
         "interviews": "string",  # "; "-separated interview ids
         "representative_passages": "string",  # "; "-separated passage ids
         "section_shares": "string",  # JSON {section: share of this theme's passages}
+        "top_conversation_share": "Float64",  # share of its passages from its top conversation
+        "single_conversation": "boolean",  # carried by one conversation (themes.json says so)
     },
     stage="themes",
 )

@@ -101,13 +101,23 @@ def is_backchannel(text: str) -> bool:
     return len(words) <= 6 and all(w in _BACKCHANNEL_WORDS for w in words)
 
 
+# Han ideographs, kana and CJK compatibility ideographs: scripts written without spaces.
+CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+CJK_RE = re.compile(f"[{CJK_CHARS}]")
+_WORDS_RE = re.compile(f"[{CJK_CHARS}]|[^\\W{CJK_CHARS}]+")
+
+
 def word_count(text: str) -> int:
     """The number of words, counted the same way for every count in the outputs.
+
+    Chinese and Japanese are written without spaces between words: each of their characters
+    counts as one word, as Chinese counts the length of a text (字数) and word processors
+    count CJK text, so "我做数据分析" is 6 words, not 1.
 
     Args:
         text: any text.
 
     Returns:
-        How many runs of word characters it holds.
+        How many runs of word characters it holds, each CJK character counted alone.
     """
-    return len(re.findall(r"\w+", text))
+    return len(_WORDS_RE.findall(text))

@@ -6,6 +6,8 @@ from functools import lru_cache
 
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
+from .clean import CJK_RE
+
 UNDETERMINED = "und"
 _SAMPLE_CHARS = 4000
 
@@ -31,13 +33,32 @@ def detect_language(text: str, codes: list[str] | tuple[str, ...]) -> tuple[str,
         codes: ISO 639-1 codes to choose among (``ingest.languages``), at least two.
 
     Returns:
-        ``(ISO 639-1 code, confidence 0..1)``; ``("und", 0.0)`` when there is too little text.
+        ``(ISO 639-1 code, confidence 0..1)``; ``("und", 0.0)`` when there is too little text
+        (under 20 characters, or under 6 for Chinese or Japanese).
     """
     sample = " ".join(text.split())[:_SAMPLE_CHARS]
-    if len(sample) < 20:
+    # Chinese and Japanese say in 6 characters what alphabets say in 20.
+    if len(sample) < 20 and len(CJK_RE.findall(sample)) < 6:
         return UNDETERMINED, 0.0
     values = _detector(tuple(codes)).compute_language_confidence_values(sample)
     if not values:
         return UNDETERMINED, 0.0
     best = values[0]
     return best.language.iso_code_639_1.name.lower(), round(float(best.value), 4)
+
+
+def language_name(code: str) -> str:
+    """The English name of a language ("zh" -> "Chinese"), or the code when it is unknown.
+
+    Args:
+        code: an ISO 639-1 code.
+
+    Returns:
+        The name, title-cased; "Undetermined" for ``und``.
+    """
+    if code == UNDETERMINED:
+        return "Undetermined"
+    try:
+        return Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())).name.title()
+    except (AttributeError, ValueError):
+        return code

@@ -24,6 +24,7 @@ class RawTurn:
     end: float | None = None
     heading: str | None = None
     label: str = ""  # the exact label text consumed, e.g. "[00:12:03] Maria:"
+    codes: tuple[str, ...] = ()  # codes given in the source (a CSV's tags column), in order
 
 
 @dataclass

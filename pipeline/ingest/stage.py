@@ -344,6 +344,7 @@ def _turn_rows(
         interviewer_names=as_names(meta.get("interviewer")),
         interviewee_names=as_names(meta.get("interviewee")),
         configured_names=cfg.interviewer_names,
+        source_name=rel,
     )
     rows: list[dict[str, Any]] = []
     for raw in doc.turns:
@@ -370,6 +371,7 @@ def _turn_rows(
                 "source_file": rel,
                 "source_line": raw.line,
                 "source_page": raw.page,
+                "codes": ";".join(raw.codes),
             }
         )
     return rows, decision
@@ -585,6 +587,26 @@ def _manifest(
     }
 
 
+def _roles_block(turns: pd.DataFrame, interviews: pd.DataFrame) -> dict[str, Any]:
+    """manifest.json's ``roles``: per interview, who the interviewer is, each speaker's role
+    and the evidence that decided (``role_method``).
+
+    Built from the finished tables, so a redacted run's manifest holds the redacted names.
+    """
+    speakers: dict[str, dict[str, str]] = {}
+    for iid, speaker, role in turns[["interview_id", "speaker", "role"]].itertuples(index=False):
+        if speaker and role != "note":
+            speakers.setdefault(iid, {}).setdefault(speaker, role)
+    return {
+        row.interview_id: {
+            "interviewer": None if pd.isna(row.interviewer) else row.interviewer,
+            "method": row.role_method,
+            "speakers": speakers.get(row.interview_id, {}),
+        }
+        for row in interviews.itertuples(index=False)
+    }
+
+
 # ------------------------------------------------------------------------- the stage
 
 
@@ -634,6 +656,7 @@ def run(
         turns, interviews, manifest, effective_config = _redact(
             turns, interviews, manifest, effective_config, config, out_dir
         )
+    manifest["roles"] = _roles_block(turns, interviews)
     written = [
         save("turns", turns, out_dir),
         save("interviews", interviews, out_dir),

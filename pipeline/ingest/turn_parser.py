@@ -9,6 +9,21 @@ label are typed notes: each paragraph or bullet becomes its own turn.
 A word followed by a colon is only a speaker when the document uses it as one more
 than once (or it is a role word such as ``Interviewer`` or carries a timestamp), so
 ``Context: met at a meetup`` in a note does not invent a speaker called Context.
+
+Structural lines of a show or recording are not speech: a ``Break:`` / ``Ad:`` /
+``Sponsor:`` / ``Outro: [01:53:10]`` label (see :data:`STRUCTURAL_LABEL`) starts a
+turn without a speaker (its role is ``note``; lines below it, such as an ad read, stay
+in it), and a line that is only a bracketed cue (``[music]``, ``(ad break)``,
+``*** BREAK ***``) is a note of its own that does not interrupt the current turn.
+
+When a document labels exactly one speaker (``MODERATOR:``, ``Q:`` or a name, and no
+other label-shaped line a speaker could be), the unlabelled paragraphs are the other
+party's words: each starts a turn of that speaker (``PARTICIPANT`` beside an
+interviewer's label, ``INTERVIEWER`` beside an interviewee's, ``OTHER SPEAKER`` beside
+a name; see :func:`lone_speaker`) instead of running on in the labelled turn, and a
+numbered script item (``1 Read the home tab``, ``3.a Is it clear?``) is a prompt of the
+interviewer's side. With two or more labelled speakers nothing changes: a turn runs on
+over unlabelled paragraphs until the next label.
 """
 
 from __future__ import annotations
@@ -49,12 +64,66 @@ _MD_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}(?P<h>[ \t].+)$")
 _BOLD_LINE_RE = re.compile(r"^[ \t]*+(?:\*\*|__)(?P<h>[^*_\n].*?)(?:\*\*|__)[ \t]*+:?[ \t]*+$")
 _COLON_LINE_RE = re.compile(r"^[ \t]*(?P<h>[^:\n]{1,60}):[ \t]*$")
 _BULLET_RE = re.compile(r"^(?P<indent>[ \t]*+)(?P<marker>[-*•+‣◦]|\d{1,3}[.)])[ \t]++(?P<rest>.*)$")
+# A numbered item of a task script or guide: "1 Read ...", "3.a Please ...", "c.i Data ...";
+# "1. " (a list bullet) and a number followed by a lower-case word ("4 data sets") are not.
+_SCRIPT_ITEM_RE = re.compile(
+    r"^[ \t]*+(?:\d{1,2}(?:\.[a-z\d]{1,3}){0,3}|[a-z]\.[ivx]{1,4})[ \t]++[A-Z‘“\"'(]"
+)
+OTHER_PARTICIPANT, OTHER_INTERVIEWER, OTHER_SPEAKER = "PARTICIPANT", "INTERVIEWER", "OTHER SPEAKER"
 
 ROLE_WORDS = re.compile(
     r"^(?:interviewer|interviewee|q|a|host|guest|moderator|participant|respondent|researcher|"
     r"speaker|candidate|expert|mentor|mentee|customer|user|me|i)[ \t]*\d*$",
     re.I,
 )
+# Structural markers of a show or a recording (not a speaker, not speech). A label
+# made of these words (``Break:``, ``Ad read:``, ``Sponsor message:``, ``Outro:``) or a
+# line that is only such a cue in brackets (``[music]``, ``(intro music)``) is a note.
+_STRUCTURAL_WORDS = (
+    r"(?:(?:ad|ads|advert|advertisement|sponsor|sponsors|sponsored|sponsorship|commercial|"
+    r"mid-?roll|pre-?roll|post-?roll|music|theme|jingle|interlude|intro|outro|transition|"
+    r"bumper|musical|station)"
+    r"(?:[ \t]+(?:break|breaks|read|message|spot|segment|music|song|plays|playing|id|"
+    r"interlude|fades?(?:[ \t]+(?:in|out))?))*"
+    r"|break|breaks|end[ \t]+of[ \t]+(?:recording|transcript|interview|tape|episode|show))"
+)
+STRUCTURAL_LABEL = re.compile(rf"^{_STRUCTURAL_WORDS}(?:[ \t]*\d+)?$", re.I)
+_STRUCTURAL_CUE_RE = re.compile(
+    rf"^[ \t]*(?:{TIMESTAMP}[ \t]*|[\[(]{TIMESTAMP}[\])][ \t]*)?"
+    rf"(?:\\?[\[(][ \t]*(?P<a>{_STRUCTURAL_WORDS})[ \t]*\\?[\])]"  # [music], \[break\]
+    rf"|[*\-–—=♪ \t]{{2,}}(?P<b>{_STRUCTURAL_WORDS})[*\-–—=♪ \t]{{2,}})"  # *** BREAK ***
+    rf"[ \t]*(?:[\[(]?{TIMESTAMP}[\])]?)?[ \t]*$",
+    re.I,
+)
+
+
+def is_structural_cue(text: str) -> bool:
+    """Whether a whole line is a bracketed show cue (``[music]``, ``(ad break)``), not speech.
+
+    Args:
+        text: one line.
+
+    Returns:
+        True for a cue such as ``[music]``, ``(intro music)``, ``*** BREAK ***``.
+    """
+    return len(text) <= 80 and _STRUCTURAL_CUE_RE.match(text) is not None
+
+
+def is_structural_label(label: str) -> bool:
+    """Whether a consumed label (``**Break:**``, ``Ad read:``) or cue line is structural.
+
+    Args:
+        label: a turn's ``label`` (the label text it consumed), or a whole line.
+
+    Returns:
+        True when it names a break, an ad or sponsor read, music, an intro or outro.
+    """
+    m = _LABEL_RE.match(label) or _HEADER_RE.match(label)
+    if m is not None and STRUCTURAL_LABEL.match(" ".join(m.group("name").split())):
+        return True
+    return is_structural_cue(label)
+
+
 # Words that head a section of notes, never a person.
 HEADING_WORDS = frozenset(
     """past present future background now next later today before after then context summary
@@ -199,6 +268,8 @@ def accepted_speakers(labels: Iterable[_Label | None], n_lines: int = 0) -> set[
     timed = {lab.key for lab in found if lab.start is not None}
     accepted = set()
     for key, count in counts.items():
+        if STRUCTURAL_LABEL.match(key):
+            continue  # "Break:", "Ad:": show structure, not a speaker
         if key in timed:
             accepted.add(key)
         elif _is_heading_word(key):
@@ -208,10 +279,54 @@ def accepted_speakers(labels: Iterable[_Label | None], n_lines: int = 0) -> set[
     if not accepted and n_lines:
         # A short exchange where everyone speaks once: accept it when labels start at
         # least half of the lines and there are two or more different speakers.
-        names = {k for k in counts if not _is_heading_word(k)}
+        names = {k for k in counts if not _is_heading_word(k) and not STRUCTURAL_LABEL.match(k)}
         if len(names) >= 2 and sum(counts[k] for k in names) * 2 >= n_lines:
             accepted = names
     return accepted
+
+
+@dataclass(frozen=True)
+class LoneSpeaker:
+    """The one speaker a document labels, and who the unlabelled paragraphs are."""
+
+    key: str  # the labelled speaker's key
+    other: str  # the name given to the unlabelled party
+    script: str | None  # who a numbered script item is said by (None: not read as a script)
+
+
+def lone_speaker(labels: list[_Label | None], accepted: set[str]) -> LoneSpeaker | None:
+    """The single labelled speaker, when a document labels exactly one.
+
+    Exactly one: one accepted speaker, and no other line starts with a label that could
+    be a speaker (heading words such as ``Location:`` and structural labels aside), so
+    a transcript whose second speaker speaks once (``Sam: Hi``) is not read this way.
+
+    Args:
+        labels: each line's label (None for a line without one).
+        accepted: the accepted speaker keys (:func:`accepted_speakers`).
+
+    Returns:
+        The speaker and the other party, or None when the document labels 0 or 2+ speakers.
+    """
+    if len(accepted) != 1:
+        return None
+    candidates = {
+        lab.key
+        for lab in labels
+        if lab is not None and not _is_heading_word(lab.key) and not STRUCTURAL_LABEL.match(lab.key)
+    }
+    if candidates != accepted:
+        return None
+    key = next(iter(accepted))
+    name = next(lab.name for lab in labels if lab is not None and lab.key == key)
+    from .roles import INTERVIEWEE, INTERVIEWER, read_label  # roles imports this module
+
+    rule = read_label(name, set())
+    if rule is not None and rule.role == INTERVIEWER:
+        return LoneSpeaker(key, OTHER_PARTICIPANT, name)
+    if rule is not None and rule.role == INTERVIEWEE:
+        return LoneSpeaker(key, OTHER_INTERVIEWER, OTHER_INTERVIEWER)
+    return LoneSpeaker(key, OTHER_SPEAKER, None)
 
 
 def _md_heading(text: str) -> str | None:
@@ -267,16 +382,24 @@ def parse_lines(lines: list[Line]) -> ParseResult:
     labels = [match_label(line.text) for line in lines]
     accepted = accepted_speakers(labels, sum(1 for line in lines if line.text.strip()))
     labelled = bool(accepted)
+    lone = lone_speaker(labels, accepted)
+    # One labelled speaker: a paragraph ends a turn (every line is one when no line between
+    # the first and the last with text is blank).
+    filled = [i for i, line in enumerate(lines) if line.text.strip()]
+    every_line = lone is not None and all(
+        lines[i].text.strip() for i in range(filled[0], filled[-1] + 1)
+    )
     result = ParseResult(turns=[], labelled=labelled)
     current: RawTurn | None = None
     heading: str | None = None
     # Each turn's lines, joined into its text once at the end: appending every
     # continuation line to a growing string was quadratic in a long turn's lines.
     pieces: list[list[str]] = []
+    parts: list[str] = []  # the current turn's pieces (a cue line does not interrupt it)
 
-    def start_turn(
+    def add_turn(
         speaker: str | None, text: str, line: Line, start: float | None = None, raw: str = ""
-    ) -> RawTurn:
+    ) -> tuple[RawTurn, list[str]]:
         turn = RawTurn(
             speaker=speaker,
             text=text,
@@ -288,20 +411,41 @@ def parse_lines(lines: list[Line]) -> ParseResult:
         )
         result.turns.append(turn)
         pieces.append([text] if text else [])
+        return turn, pieces[-1]
+
+    def start_turn(
+        speaker: str | None, text: str, line: Line, start: float | None = None, raw: str = ""
+    ) -> RawTurn:
+        nonlocal parts
+        turn, parts = add_turn(speaker, text, line, start, raw)
         return turn
 
     for line, label in zip(lines, labels):
         stripped = line.text.strip()
         if not stripped:
-            if not labelled:
+            if not labelled or lone is not None:
                 current = None
+            continue
+        if every_line:
+            current = None
+        if is_structural_cue(stripped):  # "[music]": a note; the current turn goes on
+            add_turn(None, stripped, line, raw=stripped)
+            continue
+        if (
+            label is not None
+            and STRUCTURAL_LABEL.match(label.key)
+            and (labelled or not label.rest.strip(" \t[]()\\-–—0123456789:.,"))
+            and not (_is_heading_word(label.key) and not label.rest.strip())
+        ):  # "Break: [01:44]", "Ad: ...": a turn without a speaker (a note)
+            current = start_turn(None, label.rest.strip(), line, label.start, label.raw)
             continue
         # Every piece is stripped and non-empty, so the current text ends as its last piece does.
         if (
-            label is not None
+            lone is None
+            and label is not None
             and label.key not in accepted
             and _answers_question(
-                label, current, pieces[-1][-1] if current is not None and pieces[-1] else ""
+                label, current, parts[-1] if current is not None and parts else ""
             )
         ):
             accepted.add(label.key)  # someone who speaks once, right after a question
@@ -319,10 +463,15 @@ def parse_lines(lines: list[Line]) -> ParseResult:
             marker = bullet.group("marker")
             text = bullet.group("rest").strip() if not marker[0].isdigit() else stripped
             current = start_turn(None, text, line, raw=marker if not marker[0].isdigit() else "")
+        elif lone is not None and current is None:
+            # the other party's paragraph, or a numbered prompt of the interviewer's script
+            script = lone.script is not None and _SCRIPT_ITEM_RE.match(line.text) is not None
+            script = script and not _BULLET_RE.match(line.text) and len(stripped.split()) <= 40
+            current = start_turn(lone.script if script else lone.other, stripped, line)
         elif current is None:
             current = start_turn(None, stripped, line)
         else:
-            pieces[-1].append(stripped)
+            parts.append(stripped)
     for turn, parts in zip(result.turns, pieces):
         if len(parts) > 1:
             turn.text = "\n".join(parts)
