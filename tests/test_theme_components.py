@@ -453,3 +453,118 @@ def test_the_embedder_that_made_the_vectors_is_recorded(tmp_path):
     assert embedding_record(_HashEmbedder(), tmp_path)["embedding_source"] is None
     with pytest.raises(ArtifactError, match="static model .* is missing"):
         _embedding_model({**record, "embedding_model": static.model_id}, tmp_path)
+
+
+# ------------------------------------------- redaction marks, generic words, flags
+
+_MARKED = (
+    "I told xxxxxxx and XXX about pricing [inaudible] [crosstalk] [laughter] at Company 1, "
+    "with Participant 2, [name], <redacted> and PERSON_1 at 04 10, at 00:12:33 and \\[04:10\\]; "
+    "then [NAME] and [name of company] (laughs), and Person 3 of Organisation 2 said rates."
+)
+
+
+def test_redaction_marks_and_timestamps_are_never_tokens():
+    analyzer = themes.LemmaAnalyzer({}, {}, themes.stop_words())
+    assert analyzer(_MARKED) == ["pricing", "rates"]  # marks break clauses: no bigram over one
+    assert analyzer.content_words(_MARKED) == 2
+    # editorial insertions and asides in brackets are what people said: kept
+    kept = analyzer("I use it [on PyPI] daily (company was small) on my [iPad]")
+    assert {"pypi", "daily", "company", "small", "ipad"} <= set(kept)
+
+
+def test_labels_never_show_a_placeholder_or_mark():
+    texts = [_MARKED, "Person 1 job market rates", "PERSON_1 job"]
+    marks = ["xxxxxxx", "xxx", "inaudible", "company 1", "participant 2", "[name]",
+             "<redacted>", "person_1", "04 10", "00:12:33", "person 1", "laughter"]  # fmt: skip
+    for mark in marks:
+        assert themes.labels.is_mark(mark), mark
+    label = themes.make_label([*marks, "job market", "rates"], texts)
+    assert label == "job market · rates"
+    assert themes.make_label(marks, texts) == "(no keywords)"
+    # a phrase is never stretched over a placeholder's number: "person 1 job"
+    assert themes.key_phrase("person job", ["Person 1 job", "PERSON_1 job"]) == "person job"
+    assert not themes.labels.is_mark("word of mouth") and not themes.labels.is_mark("full-time")
+
+
+def test_labels_pass_over_generic_words_while_the_theme_has_others():
+    texts = ["years ago people paid hourly", "the way people change jobs"]
+    keywords = ["change", "way", "person", "years", "outages", "years ago"]
+    # "way", "person" and "years" alone are generic; "years ago" holds "ago", which is not,
+    # so it is a key phrase, and among the top five once the generic words are passed over
+    assert themes.make_label(keywords, texts) == "years ago · change"
+    assert (
+        themes.make_label(["person", "job", "new", "contributors"], texts) == "job · contributors"
+    )
+    assert themes.make_label(["issues", "years", "outages"], texts) == "issues · outages"
+    assert themes.make_label(["way", "people"], texts) == "way · people"  # nothing else to say
+    assert themes.make_label(["way", "people"], texts, generic=frozenset()) == "way · people"
+    assert themes.make_label(["way", "pricing"], texts, generic=frozenset()) == "way · pricing"
+    assert themes.make_label(["way", "pricing"], texts) == "pricing"
+
+
+def test_label_extra_keyword_is_not_another_form_of_the_head():
+    texts = ["sustainability of the project", "sustainable funding"]
+    label = themes.make_label(["sustainability", "sustainable", "funding"], texts)
+    assert label == "sustainability · funding"
+    assert themes.make_label(["freelance", "freelancing", "rates"], texts) == "freelance · rates"
+    assert themes.make_label(["rate", "raise"], texts) == "rate · raise"  # "ra" is not a word
+
+
+def test_a_theme_carried_by_one_conversation_is_flagged():
+    from pipeline.themes.tables import THEME_COLUMNS, summarise_themes
+
+    class _Topics:
+        def get_topic(self, topic):
+            return [("rates", 1.0), ("clients", 0.5)] if topic == 0 else [("brand", 1.0)]
+
+    assigned = pd.DataFrame(
+        {
+            "theme_id": [0, 0, 0, 0, 1, 1, 1, 1],
+            "interview_id": ["a", "b", "c", "a", "d", "d", "d", "b"],
+            "passage_id": [f"p{i}" for i in range(8)],
+            "probability": [0.9] * 8,
+            "section": ["past"] * 8,
+            "clean_text": ["rates and clients"] * 4 + ["my brand"] * 4,
+        }
+    )
+    table = summarise_themes(_Topics(), assigned, ThemesConfig())
+    assert list(table.columns) == THEME_COLUMNS
+    by_id = table.set_index("theme_id")
+    assert by_id.loc[0, "top_conversation_share"] == 0.5  # half from "a": not "most"
+    assert not by_id.loc[0, "single_conversation"]
+    assert by_id.loc[1, "top_conversation_share"] == 0.75
+    assert by_id.loc[1, "single_conversation"]
+    strict = summarise_themes(_Topics(), assigned, ThemesConfig(single_conversation_share=0.8))
+    assert not strict["single_conversation"].any()
+
+
+def test_too_few_passages_say_so_with_the_numbers():
+    from pipeline.themes.stage import too_few
+
+    cfg = ThemesConfig()
+    assert too_few(cfg.min_passages, 3, cfg) is None
+    reason = too_few(9, 2, cfg)
+    assert reason.startswith("No themes: 2 conversations with 9 passages to theme are too few")
+    assert f"at least {cfg.min_passages} passages" in reason
+    assert too_few(1, 1, cfg).startswith("No themes: 1 conversation with 1 passage to theme is")
+    assert too_few(9, 2, ThemesConfig(min_passages=8)) is None
+    with pytest.raises(ConfigError):
+        load_config(overrides=["themes.min_passages=2"])
+
+
+def test_language_notes_name_what_the_english_model_cannot_theme():
+    from pipeline.themes.stage import english_only, language_notes
+
+    assert english_only("sentence-transformers/all-MiniLM-L6-v2@53aa51172d14")
+    assert english_only("model2vec(sentence-transformers/all-MiniLM-L6-v2@53aa51172d14)")
+    assert not english_only("sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2@x")
+    zh = pd.DataFrame({"language": ["zh"] * 3 + ["en"], "interview_id": list("abcd")})
+    notes = language_notes(zh, {}, "sentence-transformers/all-MiniLM-L6-v2@x")
+    assert len(notes) == 1 and "3 of the 4 passages themed are in Chinese (zh)" in notes[0]
+    assert "embed.model" in notes[0] and "multilingual" in notes[0]
+    assert language_notes(zh, {}, "paraphrase-multilingual-MiniLM-L12-v2") == []
+    english = zh.assign(language="en")
+    left = language_notes(english, {"fr": 5}, "all-MiniLM-L6-v2")
+    assert len(left) == 1 and "French (fr): 5" in left[0]
+    assert "themes.include_other_languages" in left[0]

@@ -295,10 +295,13 @@ def load_model(out_dir: Path) -> BERTopic:
         The model.
 
     Raises:
-        ArtifactError: the model folder or ``themes.json`` is missing, or the static model is.
+        ArtifactError: the model folder or ``themes.json`` is missing, or the static model is,
+            or no model was fitted (too few passages: themes.json says why).
     """
     folder = location("themes_model", out_dir)
     if not folder.is_dir():
         raise ArtifactError(f"{folder} is missing: run `insights themes` first")
     info = load("themes_info", out_dir)
+    if info.get("skipped"):
+        raise ArtifactError(f"{folder} holds no model: {info['skipped']}")
     return BERTopic.load(str(folder), embedding_model=_embedding_model(info, out_dir))

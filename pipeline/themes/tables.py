@@ -13,6 +13,21 @@ from .labels import make_label
 
 log = logging.getLogger(__name__)
 
+# The themes table's columns, in order (also those of an empty table).
+THEME_COLUMNS = [
+    "theme_id",
+    "label",
+    "keywords",
+    "size",
+    "n_interviews",
+    "share_of_interviews",
+    "interviews",
+    "representative_passages",
+    "section_shares",
+    "top_conversation_share",
+    "single_conversation",
+]
+
 
 def summarise_themes(model, assigned: pd.DataFrame, cfg: ThemesConfig) -> pd.DataFrame:
     """One row per theme: label, keywords, size, conversations, representative passages.
@@ -25,7 +40,10 @@ def summarise_themes(model, assigned: pd.DataFrame, cfg: ThemesConfig) -> pd.Dat
 
     Returns:
         The themes table (the catalog's ``themes``), by theme id; the three passages most
-        similar to their theme's centroid represent it.
+        similar to their theme's centroid represent it. ``top_conversation_share`` is the
+        share of the theme's passages from its most frequent conversation;
+        ``single_conversation`` says it is more than ``cfg.single_conversation_share`` (the
+        theme is mostly one conversation's, not a pattern across them).
     """
     rows = []
     n_interviews = assigned["interview_id"].nunique()
@@ -35,6 +53,7 @@ def summarise_themes(model, assigned: pd.DataFrame, cfg: ThemesConfig) -> pd.Dat
         label = "(outliers)" if theme_id == OUTLIER else make_label(keywords, texts)
         best = group.sort_values(["probability", "passage_id"], ascending=[False, True]).head(3)
         sections = group["section"].value_counts(normalize=True).round(4).to_dict()
+        top_share = round(float(group["interview_id"].value_counts(normalize=True).iloc[0]), 4)
         rows.append(
             {
                 "theme_id": int(theme_id),
@@ -46,9 +65,11 @@ def summarise_themes(model, assigned: pd.DataFrame, cfg: ThemesConfig) -> pd.Dat
                 "interviews": "; ".join(sorted(group["interview_id"].unique())),
                 "representative_passages": "; ".join(best["passage_id"]),
                 "section_shares": json.dumps(sections, sort_keys=True),
+                "top_conversation_share": top_share,
+                "single_conversation": top_share > cfg.single_conversation_share,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=THEME_COLUMNS)
 
 
 def section_table(model, assigned: pd.DataFrame, docs: list[str]) -> pd.DataFrame:
@@ -99,7 +120,7 @@ def hierarchy_table(model, docs: list[str]) -> pd.DataFrame:
     """BERTopic's hierarchy of the themes: which merge into which, at what distance.
 
     Args:
-        model: the fitted BERTopic.
+        model: the fitted BERTopic (None: no model was fitted).
         docs: the passages' texts it was fitted on.
 
     Returns:
@@ -115,7 +136,7 @@ def hierarchy_table(model, docs: list[str]) -> pd.DataFrame:
         "distance",
         "topics",
     ]
-    if len(set(model.topics_) - {OUTLIER}) < 3:
+    if model is None or len(set(model.topics_) - {OUTLIER}) < 3:
         return pd.DataFrame(columns=columns)
     h = model.hierarchical_topics(docs)
     return pd.DataFrame(

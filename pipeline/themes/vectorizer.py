@@ -1,11 +1,15 @@
 """The themes' vocabulary: content words grouped by lemma, shown as people said them.
 
-Stop words, conversational filler, anonymisation placeholders and every known speaker
-and metadata name are removed; unigrams and bigrams never cross punctuation.
+Stop words, conversational filler, anonymisation placeholders and redaction marks
+("Company 1", "[name]", "<redacted>", "PERSON_1", "xxxxxxx", "[inaudible]", timestamps) and
+every known speaker and metadata name are removed; unigrams and bigrams never cross
+punctuation or a mark. Chinese and Japanese text, written without spaces, is cut into words
+with jieba.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter, defaultdict
 from itertools import pairwise
@@ -14,6 +18,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from ..core.config import ThemesConfig
+from ..ingest.clean import CJK_RE
 from ..passages import PLACEHOLDER_RE
 
 # Words people say in every conversation, whatever it is about.
@@ -31,6 +36,88 @@ CONVERSATIONAL = frozenset(
     trying talk talked talking need needed needs sounds""".split()
 )
 
+# What transcribers and anonymisers write in place of speech: never a theme's word.
+REDACTION_WORDS = frozenset(
+    """redacted redact redaction anonymised anonymized anonymisation anonymization inaudible
+    unintelligible indiscernible incomprehensible crosstalk laughter applause placeholder
+    xx xxx xxxx""".split()
+)
+
+# Chinese function words and conversational filler (one-character words are never tokens).
+CHINESE_STOP = frozenset(
+    """我们 你们 他们 她们 它们 咱们 自己 什么 怎么 怎样 怎么样 为什么 这个 那个 这些 那些 这样
+    那样 这种 那种 这里 那里 这边 那边 这么 那么 就是 就是说 然后 因为 所以 但是 可是 不过 而且
+    还是 或者 如果 虽然 已经 可能 可以 应该 觉得 知道 一个 一些 一点 一下 一样 有点 比较 非常
+    特别 真的 其实 当然 还有 没有 不是 是不是 的话 时候 现在 之后 之前 以后 以前 后来 东西 事情
+    嗯嗯 对对 好的 对吧 是的 哈哈 一直 一般 大家 别人 很多 所有 每个 各种 一定 肯定 确实 基本上
+    基本 起来 出来 而已 接着 总是 通常 有些 有的 也就是 这是 那是 我觉 感觉 反正 比如 比如说
+    然后呢 那个那个 还好 其他 另外 一种 一次 有时候 有没有 不会 不能 能够 需要 我会 我也 我就
+    我要 你会 他会 她会 左右 大部分 大多 主要 一边 这时 那时""".split()
+)
+
+# Redaction marks and transcription annotations, replaced by a clause break before tokenising.
+_ANNOTATIONS = (
+    r"redact\w*|removed|omitted|deleted|anonymi[sz]\w*|inaudible|unintelligible|indiscernible|"
+    r"incomprehensible|unclear|crosstalk|cross-talk|laugh\w*|chuckl\w*|pause\w*|silence|music|"
+    r"noise|cough\w*|sigh\w*|overlapping|applause"
+)
+# In square or curly brackets only, and at most three words: "[name]", "[name of company]".
+_KINDS = (
+    r"names?|person|participant|interviewe[er]|speaker|respondent|company|organi[sz]ation|org|"
+    r"employer|client|customer|place|city|location|country|school|university|e-?mail|phone|url|"
+    r"link|address|number|date|blank"
+)
+MARK_RE = re.compile(
+    "|".join(
+        (
+            r"\\?[\[({]\s*(?:" + _ANNOTATIONS + r")\b[^\])}]{0,40}?\\?[\])}]",  # [inaudible 01:02]
+            r"\\?[\[{]\s*(?:" + _KINDS + r")\b(?:[\s-]+[\w'-]+){0,2}\s*\\?[\]}]",  # [name]
+            r"\\?\[\s*[A-Z]{2,}[A-Z0-9 _.-]*\\?\]",  # [NAME], [COMPANY X]
+            r"<\s*/?\s*[A-Za-z][^<>]{0,40}>",  # <redacted>, <name>, <em>
+            r"\b[^\W\d_]+(?:_[^\W_]+)+\b",  # PERSON_1, NAME_REDACTED
+            r"\b[xX]{3,}\b",  # xxxxxxx, XXX
+            r"\\?[\[(]\s*\d{1,2}(?::\d{2}){1,2}(?:[.,]\d+)?\s*\\?[\])]",  # [04:10], (00:12:33.2)
+            r"\b\d{1,2}(?::\d{2}){1,2}(?:[.,]\d+)?\b",  # 04:10, 00:12:33
+        )
+    )
+)
+
+
+def strip_marks(text: str) -> str:
+    """``text`` with placeholders, redaction marks, annotations and timestamps as clause breaks.
+
+    Args:
+        text: any text.
+
+    Returns:
+        The text with every "Company 1", "[name]", "<redacted>", "PERSON_1", "xxxxxxx",
+        "[inaudible]", "(laughs)", "[04:10]" and "00:12:33" replaced by " , ".
+    """
+    return MARK_RE.sub(" , ", PLACEHOLDER_RE.sub(" , ", str(text)))
+
+
+def _cut_cjk(word: str) -> list[str]:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # its dictionary-loading messages are not ours
+    return [w for w in jieba.lcut(word) if w.strip()]
+
+
+def split_words(text: str) -> list[str]:
+    """The words of ``text`` (marks not removed): letter runs, Chinese and Japanese cut by jieba.
+
+    Args:
+        text: any text.
+
+    Returns:
+        Its words in order; a run of CJK characters becomes jieba's words ("我做数据分析" ->
+        "我", "做", "数据分析"), mixed runs ("用Python") are cut the same way.
+    """
+    out: list[str] = []
+    for word in _WORD_RE.findall(text):
+        out += _cut_cjk(word) if CJK_RE.search(word) else [word]
+    return out
+
 
 def stop_words(names: list[str] = (), extra: list[str] = ()) -> frozenset[str]:
     """The words that are never keywords.
@@ -40,11 +127,18 @@ def stop_words(names: list[str] = (), extra: list[str] = ()) -> frozenset[str]:
         extra: more stop words (``themes.extra_stop_words``).
 
     Returns:
-        scikit-learn's English stop words, :data:`CONVERSATIONAL`, the names' words and
-        ``extra``, casefolded.
+        scikit-learn's English stop words, :data:`CONVERSATIONAL`, :data:`REDACTION_WORDS`,
+        :data:`CHINESE_STOP`, the names' words and ``extra``, casefolded.
     """
     tokens = {w.casefold() for name in names for w in re.findall(r"[^\W\d_]+", str(name))}
-    return frozenset(ENGLISH_STOP_WORDS) | CONVERSATIONAL | tokens | {w.casefold() for w in extra}
+    return (
+        frozenset(ENGLISH_STOP_WORDS)
+        | CONVERSATIONAL
+        | REDACTION_WORDS
+        | CHINESE_STOP
+        | tokens
+        | {w.casefold() for w in extra}
+    )
 
 
 _WORD_RE = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
@@ -120,7 +214,7 @@ class LemmaAnalyzer:
         return None if form in self.stop else form
 
     def content_words(self, text: str) -> int:
-        """How many content words ``text`` has (placeholders such as "Company 1" left out).
+        """How many content words ``text`` has (placeholders and marks such as "[name]" left out).
 
         Args:
             text: any text.
@@ -128,7 +222,7 @@ class LemmaAnalyzer:
         Returns:
             The number of its words that are tokens.
         """
-        return sum(1 for w in _WORD_RE.findall(PLACEHOLDER_RE.sub(" ", str(text))) if self.token(w))
+        return sum(1 for w in split_words(strip_marks(text)) if self.token(w))
 
     def __call__(self, text: str) -> list[str]:
         """Tokenise ``text`` for the CountVectorizer.
@@ -138,12 +232,12 @@ class LemmaAnalyzer:
 
         Returns:
             Its unigram tokens, then the bigrams of each clause (two different tokens in a
-            row), clause by clause.
+            row), clause by clause. Placeholders and redaction marks ("Company 1", "[name]")
+            are anonymisation, not a theme: they break clauses like punctuation.
         """
         out: list[str] = []
-        text = PLACEHOLDER_RE.sub(" , ", str(text))  # "Company 1" is anonymisation, not a theme
-        for clause in _CLAUSE_RE.split(text):
-            tokens = [t for t in (self.token(w) for w in _WORD_RE.findall(clause)) if t]
+        for clause in _CLAUSE_RE.split(strip_marks(text)):
+            tokens = [t for t in (self.token(w) for w in split_words(clause)) if t]
             out += tokens
             out += [f"{a} {b}" for a, b in pairwise(tokens) if a != b]
         return out
