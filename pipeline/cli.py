@@ -634,6 +634,62 @@ def evaluate_segments_cmd(
             typer.echo(f"  not found: {line}")
 
 
+@stage_command(evaluate_app, "report", runs_stages=False)
+def evaluate_report_cmd(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the figures as JSON instead of the table.")
+    ] = False,
+    examples: Annotated[
+        int, typer.Option("--examples", "-n", help="Offending items listed per failed check.")
+    ] = 10,
+    *,
+    common: Common,
+) -> None:
+    """Well-formed headlines and summaries, clean quotes, findings from 2+ conversations,
+    number families from one conversation and placeholder labels, read from OUT/report/report.json.
+
+    Works on any report (n/a where it has no takeaways or themes); lists the offending items of
+    each failed check. Only reads OUT (report.json, and turns.parquet for the interviewer checks),
+    so it holds no lock and can run beside another run.
+    """
+    import json
+
+    from .evaluate import evaluate_report
+    from .evaluate.report import format_value, verdict
+
+    common.settings()
+    try:
+        result = evaluate_report(common.out, examples=max(0, examples))
+    except (ValueError, FileNotFoundError) as exc:
+        raise _fail(f"evaluate: {exc}") from None
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    if common.quiet:
+        return
+    counts = result["counts"]
+    table = Table(
+        title=f"report checks: {counts['takeaways']} findings, {counts['section_themes']} section "
+        f"themes, {counts['rare']} rare points, {counts['quotes']} quotes",
+        header_style="bold",
+    )
+    for col, justify in (("check", "left"), ("value", "right"), ("target", "right"), ("", "left")):
+        table.add_column(col, justify=justify)
+    for check in result["checks"]:
+        n = f" (n={check['n']})" if check.get("n") is not None else ""
+        table.add_row(check["check"] + n, format_value(check), check["target"], verdict(check))
+    Console(width=max(100, Console().width)).print(table)
+    for check in result["checks"]:
+        if check["passed"] is not False:
+            continue
+        shown = len(check["examples"])
+        typer.echo(f"\n{check['check']}: {check['failures']} failing (first {shown}):")
+        for item in check["examples"]:
+            text = " ".join(str(item["text"]).split())
+            text = text if len(text) <= 110 else text[:107] + "..."
+            typer.echo(f"  - {text!r}: {item['reason']}  [{item['where']}]")
+
+
 def _evaluation(fn: Callable[..., dict], out: Path, cfg: Config, **options: Any) -> dict:
     try:
         return fn(out, cfg, **options)

@@ -12,6 +12,7 @@ import pytest
 from pipeline.core.config import Config
 from pipeline.report import run as report_run
 from pipeline.report.build import build_report
+from pipeline.report.findings import strip_lead
 from pipeline.report.overview import normalise_background
 from pipeline.report.render import render_html, render_markdown
 from pipeline.report.schema import Report
@@ -82,7 +83,8 @@ def test_sections_follow_the_guide_with_counts_and_quotes(sample_report):
         for theme in section.themes:
             assert theme.conversations >= 2
             assert theme.quote.section == section.name
-            assert theme.summary_source.text == theme.summary
+            # the summary is its source's words without a spoken opener ("So, ...")
+            assert strip_lead(theme.summary_source.text) == theme.summary
 
 
 def test_top_takeaways_are_the_articles_four_lessons(sample_report):
@@ -122,7 +124,7 @@ def test_numbers_recover_the_articles_facts(sample_report):
     assert facts["hourly_rate"].n_conversations >= 5
     for fact in report.numbers:
         for m in fact.mentions:
-            assert m.span in m.quote.text
+            assert m.span in m.quote.verbatim
 
 
 def test_lists_group_and_count_items(sample_report):
@@ -172,6 +174,35 @@ def test_takeaways_option_changes_the_count(themed_copy):
     # build_report adds the advice sentences' vectors to OUT/cache: a copy, not the session folder
     report = build_report(themed_copy, Config(report={"takeaways": 2}), STAMP)
     assert len(report.takeaways) == 2
+
+
+def test_the_sample_switches_the_mentor_calls_profile_on(sample_report):
+    _, written, report = sample_report
+    assert report.profile.name == "mentor-calls"
+    assert "the guide names it" in report.profile.reason
+    assert {t.kind for t in report.takeaways} == {"advice"}
+    md = written["md"].read_text(encoding="utf-8")
+    assert "## Numbers people gave" in md and "Different is the norm" in md
+
+
+def test_without_a_profile_findings_come_from_themes_and_domain_parts_are_gone(themed_copy):
+    report = build_report(themed_copy, Config(report={"profile": "none"}), STAMP)
+    assert report.profile.name == "none"
+    assert report.numbers == [] and report.lists == [] and report.overview.backgrounds == []
+    assert report.takeaways and {t.kind for t in report.takeaways} == {"theme"}
+    for t in report.takeaways:
+        assert t.support >= 2 and f"{t.support} of 11 conversations" in t.summary
+        assert 1 <= len(t.headline.split()) <= 12 and t.headline[0].isupper()
+        people = [q.interview_id for q in t.quotes]
+        assert len(people) >= 2 and len(set(people)) == len(people)
+        assert t.sections and set(t.sections) <= {"past", "present", "future"}
+    supports = [t.support for t in report.takeaways]
+    assert max(supports) >= 2
+    md = render_markdown(report)
+    assert "## Findings" in md and "## Takeaways" not in md
+    assert "Numbers people gave" not in md and "Different is the norm" not in md
+    assert "Lists people enumerated" not in md
+    assert "Report profile: none (report.profile is none)" in md
 
 
 HOSTILE = (

@@ -97,6 +97,6 @@ def test_a_guide_edited_in_place_remakes_the_sections(cli, segmented, copy_of, t
     guide.write_text(base)
     assert cli("segment", "--out", out, "--guide", guide).returncode == 0
     assert "segment: up to date" in cli("segment", "--out", out, "--guide", guide).stderr
-    guide.write_text(base.replace("How they got into the field", "How they began"))
+    guide.write_text(base.replace("How they got where they are", "How they began"))
     again = cli("segment", "--out", out, "--guide", guide)
     assert again.returncode == 0 and "segment: up to date" not in again.stderr

@@ -281,6 +281,19 @@ class ThemesConfig(_Section):
         False,
         description="Theme passages in other languages too (only with a multilingual embed.model).",
     )
+    min_passages: int = Field(
+        20,
+        ge=6,
+        description="Fewer passages left to theme: no themes (the stage writes empty tables and "
+        "says why in themes.json).",
+    )
+    single_conversation_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A theme with more than this share of its passages from one conversation is "
+        "flagged single_conversation.",
+    )
 
     @model_validator(mode="after")
     def _enough_candidates(self) -> ThemesConfig:
@@ -305,7 +318,12 @@ class CompareConfig(_Section):
 
 
 class ReportConfig(_Section):
-    takeaways: int = Field(4, ge=1, le=20, description="Number of ranked takeaways.")
+    takeaways: int = Field(
+        4, ge=1, le=20, description="Number of ranked takeaways made from advice."
+    )
+    findings: int = Field(
+        6, ge=1, le=30, description="Number of ranked findings made from themes (no advice)."
+    )
     quotes_per_takeaway: int = Field(
         3, ge=2, le=5, description="Quotes per takeaway, each from a different person."
     )
@@ -343,10 +361,49 @@ class ReportConfig(_Section):
     )
     lists_file: str | None = Field(
         None,
-        description="YAML codebook of list kinds (default: the built-in one for freelance/mentor "
-        "calls).",
+        description="YAML codebook of list kinds, replacing the profile's (lists are shown only "
+        "with a profile).",
+    )
+    profile: str = Field(
+        "auto",
+        description="Domain parts of the report: auto (the guide's profile, when the corpus uses "
+        "its words), none, a bundled profile (mentor-calls) or a profile YAML path.",
+    )
+    context_share: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="A theme raised in this share of conversations with generic words is "
+        "context, not a finding.",
+    )
+    numbers_min_conversations: int = Field(
+        2,
+        ge=1,
+        description="A number family is shown only with mentions from this many conversations.",
+    )
+    findings_min_conversations: int = Field(
+        2, ge=1, description="A theme becomes a finding only if this many conversations raise it."
     )
     title: str = Field("Interview insights", description="Report title.")
+    verbatim: Literal["clean", "strict"] = Field(
+        "clean",
+        description="clean: quotes without fillers, stutters and repetitions (the exact words "
+        "stay in report.json as `verbatim`); strict: quotes exactly as transcribed.",
+    )
+    quote_words: tuple[int, int] = Field(
+        (8, 60),
+        description="[min, max] words of a quote: shorter ones take in a neighbouring sentence "
+        "of the passage, longer ones are cut at a clause boundary, marked '…'.",
+    )
+
+    @model_validator(mode="after")
+    def _quote_words_in_order(self) -> ReportConfig:
+        low, high = self.quote_words
+        if not 1 <= low <= high:
+            raise ValueError(
+                f"quote_words must be [min, max] with 1 <= min <= max, not {low, high}"
+            )
+        return self
 
 
 class OutputConfig(_Section):

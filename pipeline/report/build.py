@@ -15,21 +15,24 @@ import hashlib
 import json
 from pathlib import Path
 
+from ..core.catalog import cache_dir
 from ..core.config import Config
-from ..embed import load_embeddings
+from ..embed import load_embeddings, make_embedder
 from ..results import load_results
 from ..segment.guide import load_guide
 from .advice import advice_points
+from .findings import build_findings
 from .lists import build_lists, load_codebook
 from .method import build_method
 from .number_builder import build_numbers
 from .overview import build_overview
+from .profile import choose_profile, profile_parts
 from .quotes import QuoteMaker
 from .rare import build_rare
-from .schema import Report
+from .schema import ProfileInfo, Report
 from .sections import build_sections
 from .sentences import parse_sentences
-from .takeaway_builder import build_takeaways
+from .takeaway_builder import build_takeaways, embed
 
 
 def content_sha256(report: Report) -> str:
@@ -71,23 +74,43 @@ def build_report(out_dir: Path, cfg: Config, generated_at: str, embedder=None) -
     guide = load_guide(cfg.segment.guide)
     passages = r.passages_with_themes()
     sections = dict(zip(passages["passage_id"], passages["section"].fillna(""), strict=True))
-    quote = QuoteMaker(passages, sections)
+    quote = QuoteMaker(passages, sections, cfg.report)
     parsed = parse_sentences(passages, r.turns)
     passage_vectors, embed_info = load_embeddings(out_dir)
-    points = advice_points(parsed.table, min_score=cfg.report.advice_min_score)
+    # One embedder for every sentence the report embeds (its model loads on first use).
+    embedder = embedder or make_embedder(cfg.embed, cache_dir(out_dir))
+    choice = choose_profile(cfg.report.profile, guide.profile, parsed.table)
+    profile = choice.profile
+    points = (
+        advice_points(parsed.table, min_score=cfg.report.advice_min_score) if profile.advice else []
+    )
     takeaways, rest = build_takeaways(
         r, parsed, cfg, quote, out_dir, passage_vectors, points, embedder
     )
+    findings, context, rare_themes = build_findings(
+        r, parsed, cfg, quote, passage_vectors, lambda texts: embed(texts, out_dir, cfg, embedder)
+    )
+    lists_file = cfg.report.lists_file or profile.lists
     report = Report(
         title=cfg.report.title,
         generated_at=generated_at,
-        overview=build_overview(r, parsed, cfg, quote),
+        guide=guide.name,
+        profile=ProfileInfo(name=profile.name, reason=choice.reason, parts=profile_parts(profile)),
+        overview=build_overview(r, parsed, cfg, quote, backgrounds=profile.backgrounds),
         sections=build_sections(r, guide, parsed, cfg, quote),
-        takeaways=takeaways,
-        numbers=build_numbers(parsed, quote, guide.names),
-        lists=build_lists(parsed, quote, load_codebook(cfg.report.lists_file)),
-        rare=build_rare(rest, r, parsed.table, quote, cfg),
-        method=build_method(r, cfg, out_dir, parsed, len(points), embed_info),
+        # Advice is the finding where people give advice; otherwise the themes are.
+        takeaways=takeaways or findings,
+        context=context,
+        numbers=build_numbers(
+            parsed,
+            quote,
+            guide.names,
+            kinds=profile.numbers,
+            min_conversations=cfg.report.numbers_min_conversations,
+        ),
+        lists=build_lists(parsed, quote, load_codebook(lists_file)) if choice.on else [],
+        rare=build_rare(rest, rare_themes, parsed.table, quote, cfg),
+        method=build_method(r, cfg, out_dir, parsed, len(points), embed_info, choice),
     )
     report.method.report_sha256 = content_sha256(report)
     return report

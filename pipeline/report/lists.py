@@ -1,6 +1,6 @@
 """The report's lists: tools, platforms and other items people mentioned, from a codebook.
 
-The codebook (``report.lists_file``, default: the bundled lists.yaml) names kinds of item,
+The codebook (the profile's ``lists``, or ``report.lists_file``) names kinds of item,
 each with a description, the words of each item and optional context words a sentence must
 also hold. An item counts the conversations with a sentence that mentions it.
 """
@@ -8,7 +8,6 @@ also hold. An item counts the conversations with a sentence that mentions it.
 from __future__ import annotations
 
 import re
-from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -18,33 +17,31 @@ from .schema import ListGroup, ListItem
 from .sentences import ParsedSentences
 
 
-def load_codebook(path: str | None) -> dict:
+def load_codebook(path: str | Path | None) -> dict:
     """Read and check the lists codebook.
 
     Args:
-        path: a YAML codebook file (``report.lists_file``); ``None`` for the bundled lists.yaml.
+        path: a YAML codebook file (the profile's ``lists``, or ``report.lists_file``);
+            ``None``: no lists.
 
     Returns:
-        ``{kind: {"description": ..., "items": {item: [words]}, "context": [words]?}}``.
+        ``{kind: {"description": ..., "items": {item: [words]}, "context": [words]?}}``
+        (empty without a path).
 
     Raises:
         FileNotFoundError: ``path`` is not a file.
         ValueError: the file is not a mapping of kinds that each have ``items``.
     """
-    if path:
-        source = Path(path)
-        if not source.is_file():
-            raise FileNotFoundError(f"report.lists_file not found: {path}")
-        text = source.read_text(encoding="utf-8")
-    else:
-        text = resources.files("pipeline.report").joinpath("lists.yaml").read_text(encoding="utf-8")
-    book = yaml.safe_load(text) or {}
+    if not path:
+        return {}
+    source = Path(path)
+    if not source.is_file():
+        raise FileNotFoundError(f"lists codebook not found: {path}")
+    book = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
     if not isinstance(book, dict) or not all(
         isinstance(v, dict) and isinstance(v.get("items"), dict) for v in book.values()
     ):
-        raise ValueError(
-            f"{path or 'lists.yaml'}: expected kinds with description and items: {{item: [words]}}"
-        )
+        raise ValueError(f"{path}: expected kinds with description and items: {{item: [words]}}")
     return book
 
 

@@ -1,8 +1,8 @@
 """The report's method section: how it was made, so a reader can judge and reproduce it.
 
 Records the tool, model and library versions, the settings, the hashes of the inputs and
-configuration, the counts at each step, the files that were not ingested, and notes on how
-takeaways, numbers and lists are found.
+configuration, the counts at each step, the files that were not ingested, the report
+profile in use and why, and notes on how each part the report shows was found.
 """
 
 from __future__ import annotations
@@ -15,18 +15,32 @@ from ..core import nlp
 from ..core.catalog import load
 from ..core.config import Config
 from ..results import OUTLIER, Results
+from .profile import NO_PROFILE, ProfileChoice
 from .schema import Method, SkippedFile
 from .sentences import ParsedSentences
 
-NOTES = [
-    "Takeaways are built from advice people gave (imperatives, advice phrases, answers to advice "
-    "questions), grouped by meaning and shared words; support counts conversations that gave the "
-    "advice.",
-    "Numbers are read by a grammar over spoken and written numbers; each mention is listed with "
-    "its quote, so a misread one can be spotted.",
-    "Lists come from a codebook of item words (report.lists_file); they count conversations that "
-    "mention an item.",
-]
+# How each part of the report is found; only the parts the report shows are described.
+NOTES = {
+    "advice": "Takeaways are built from advice people gave (imperatives, advice phrases, answers "
+    "to advice questions), grouped by meaning and shared words; support counts conversations "
+    "that gave the advice.",
+    "findings": "Findings are made from the themes: support counts conversations with two or "
+    "more passages in the theme, or one as central as its median passage; they are ranked by "
+    "support times distinctiveness (how few conversations use its keywords). The headline is "
+    "made of the noun phrases people said most with the theme's keywords; the central sentence "
+    "is the candidate closest in meaning to the theme's centre.",
+    "context": "A theme raised in at least report.context_share of conversations, with keywords "
+    "that on average three quarters of conversations use, is reported as context, not as a "
+    "finding.",
+    "numbers": "Numbers are read by a grammar over spoken and written numbers; a family is "
+    "shown only with mentions from at least report.numbers_min_conversations conversations "
+    "and a unit that fits it (years of experience exclude ages and spans ahead); each mention "
+    "is listed with its quote, so a misread one can be spotted.",
+    "backgrounds": "Backgrounds come from metadata fields (report.background_fields) and from "
+    "degrees people named, kept only when the field said is a known field of study.",
+    "lists": "Lists come from the profile's codebook of item words (or report.lists_file); they "
+    "count conversations that mention an item.",
+}
 
 
 def _version(package: str) -> str:
@@ -60,6 +74,7 @@ def build_method(
     parsed: ParsedSentences,
     n_points: int,
     embed_info: dict,
+    choice: ProfileChoice | None = None,
 ) -> Method:
     """The method section.
 
@@ -71,6 +86,7 @@ def build_method(
         parsed: the sentences analysed, counted.
         n_points: how many advice points were found.
         embed_info: the embedding stage's record (model id and backend).
+        choice: the report profile in use and why (default: none).
 
     Returns:
         The method, with ``report_sha256`` left empty for :func:`~.build.build_report` to fill.
@@ -83,13 +99,16 @@ def build_method(
         if f.get("status") != "ingested"
     ]
     counts = _counts(r, themes_info, parsed, n_points)
-    notes = list(NOTES)
-    left_out = themes_info.get("left_out_languages") or {}
-    if left_out:
-        notes.append(
-            "Passages in other languages are quoted nowhere in the themes: "
-            + ", ".join(f"{k}: {v} passages" for k, v in sorted(left_out.items()))
-        )
+    profile = choice.profile if choice else NO_PROFILE
+    notes = [f"Report profile: {profile.name} ({choice.reason if choice else 'none given'})."]
+    notes.append(NOTES["advice"] if profile.advice else NOTES["findings"])
+    if not profile.advice:
+        notes.append(NOTES["context"])
+    for part in ("numbers", "backgrounds", "lists"):
+        if getattr(profile, part):
+            notes.append(NOTES[part])
+    # What the themes stage could not do (too few passages, languages the model lacks).
+    notes += [str(n) for n in themes_info.get("notes", [])]
     return Method(
         tool_version=__version__,
         inputs_sha256=str(r.manifest.get("inputs_sha256", "")),

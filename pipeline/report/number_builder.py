@@ -18,33 +18,43 @@ from .sentences import ParsedSentences
 
 
 def build_numbers(
-    parsed: ParsedSentences, quote: QuoteMaker, guide_order: list[str]
+    parsed: ParsedSentences,
+    quote: QuoteMaker,
+    guide_order: list[str],
+    kinds: tuple[str, ...] = tuple(KINDS),
+    min_conversations: int = 2,
 ) -> list[NumberFact]:
-    """Every kind of quantity people named, with its median and each mention.
+    """The kinds of quantity people named, with their median and each mention.
 
     Args:
         parsed: the passages' sentences (their text, question and spaCy spans are read).
         quote: makes each mention's quote.
         guide_order: the guide's section names, the order of the per-section medians.
+        kinds: the kinds to report (the profile's ``numbers``); none: no numbers at all.
+        min_conversations: a family needs mentions from this many conversations: one
+            person's figure is an anecdote, and one misread number must not make a family.
 
     Returns:
         One fact per (kind, what), in the order of :data:`~.numbers.KINDS`, then by most
         conversations. The median is over conversations (each one's own median first), so a
-        talkative person does not outweigh the rest; counts of things named by only one
-        conversation are left out, and per-section medians only kept when they differ.
+        talkative person does not outweigh the rest; per-section medians are only kept when
+        they differ.
     """
+    if not kinds:
+        return []
     table = parsed.table
     found = defaultdict(list)  # (kind, what) -> [(interview, section, Quantity, row)]
     for r, (row, span) in enumerate(zip(table.itertuples(index=False), parsed.spans, strict=True)):
         context = f"{row.text} {row.question}"
         for q in extract_from_sentence(span, context):
-            found[(q.kind, q.what)].append((row.interview_id, row.section, q, r))
+            if q.kind in kinds:
+                found[(q.kind, q.what)].append((row.interview_id, row.section, q, r))
     facts = []
     for (kind, what), items in found.items():
         per_interview = defaultdict(list)
         for interview_id, _, q, _ in items:
             per_interview[interview_id].append(q.value)
-        if kind == "count_of" and len(per_interview) < 2:
+        if len(per_interview) < min_conversations:
             continue
         medians = [float(np.median(v)) for _, v in sorted(per_interview.items())]
         by_section = defaultdict(list)

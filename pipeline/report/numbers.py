@@ -147,6 +147,12 @@ YEAR_CONTEXT_RE = re.compile(
     re.IGNORECASE,
 )
 
+NOT_EXPERIENCE_AFTER_RE = re.compile(
+    r"^\s*(?:old\b|of\s+age\b|older\b|younger\b|from\s+now\b|later\b|down\s+the\s+road\b)",
+    re.IGNORECASE,
+)
+NOT_EXPERIENCE_BEFORE = {"in", "next", "every", "within", "each", "per", "another"}
+
 
 @dataclass(frozen=True)
 class Quantity:
@@ -409,8 +415,15 @@ def _classify(text: str, toks: list[_Tok], num: _Num, context: str) -> tuple[str
                 "",
                 j + len(_tokens(re.match(r"^\s*at\s+(?:a\s+time|once)", rest, re.I).group())),
             )
-    # years
+    # years: of experience, not ages ("60 years old"), spans ahead ("in five years") or
+    # periods ("every two years")
     if nxt in ("year", "years") and num.high <= 60:
+        before = toks[num.start - 1].low if num.start > 0 else ""
+        if (
+            NOT_EXPERIENCE_AFTER_RE.match(_after(text, toks, j + 1))
+            or before in NOT_EXPERIENCE_BEFORE
+        ):
+            return None
         if YEAR_CONTEXT_RE.search(context):
             return ("years", "", j + 1)
         return None

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import cache
+from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from ..core.config import Config
 from ..results import Results
@@ -52,6 +55,58 @@ NOT_FIELDS = {
     "course",
     "courses",
 }
+
+FUNCTION_WORDS = {
+    "of",
+    "on",
+    "with",
+    "for",
+    "to",
+    "at",
+    "by",
+    "about",
+    "around",
+    "this",
+    "that",
+    "these",
+    "those",
+    "some",
+    "any",
+    "is",
+    "was",
+    "be",
+    "been",
+    "working",
+    "work",
+    "doing",
+    "thing",
+}
+
+
+@cache
+def fields_of_study() -> frozenset[str]:
+    """The bundled fields of study (``fields_of_study.yaml``), lower case."""
+    path = Path(__file__).with_name("fields_of_study.yaml")
+    return frozenset(str(f).lower() for f in yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def is_field_of_study(text: str) -> bool:
+    """Whether a phrase said after a degree names a field: it ends in a known field and has
+    no function word ("theoretical physics" yes; "of management", "working", "with" no).
+
+    Args:
+        text: the phrase, e.g. ``"applied mathematics"``.
+
+    Returns:
+        True when it is a field of study.
+    """
+    words = text.lower().split()
+    if not words or len(words) > 3 or not all(re.fullmatch(r"[a-z-]+", w) for w in words):
+        return False
+    if any(w in NOT_FIELDS or w in FUNCTION_WORDS for w in words):
+        return False
+    known = fields_of_study()
+    return any(" ".join(words[i:]) in known for i in range(len(words)))
 
 
 def normalise_background(text: str) -> str:
@@ -114,13 +169,15 @@ def backgrounds_from_speech(sentences: pd.DataFrame) -> list[tuple[str, str, int
                 value = "self-taught"
             else:
                 value = m.group("field").lower().strip()
-                if value in NOT_FIELDS or value.split()[0] in NOT_FIELDS:
+                if not is_field_of_study(value):
                     continue
             found.append((row.interview_id, value, r))
     return found
 
 
-def build_overview(r: Results, parsed: ParsedSentences, cfg: Config, quote: QuoteMaker) -> Overview:
+def build_overview(
+    r: Results, parsed: ParsedSentences, cfg: Config, quote: QuoteMaker, backgrounds: bool = True
+) -> Overview:
     """The overview: the corpus in counts, and the diversity of the people interviewed.
 
     Args:
@@ -128,6 +185,8 @@ def build_overview(r: Results, parsed: ParsedSentences, cfg: Config, quote: Quot
         parsed: the passages' sentences, searched for degrees people named.
         cfg: the configuration (``report.background_fields``).
         quote: makes the quotes of up to three named backgrounds (one per conversation).
+        backgrounds: whether to look for educational backgrounds (a profile part); without
+            it the overview lists none.
 
     Returns:
         The overview section of the report.
@@ -138,9 +197,12 @@ def build_overview(r: Results, parsed: ParsedSentences, cfg: Config, quote: Quot
         if field in interviews.columns:
             parsed_dates = pd.to_datetime(interviews[field], errors="coerce").dropna()
             dates += [d.date().isoformat() for d in parsed_dates]
-    by_interview = backgrounds_from_metadata(interviews, cfg.report.background_fields)
+    by_interview = (
+        backgrounds_from_metadata(interviews, cfg.report.background_fields) if backgrounds else {}
+    )
     quotes = []
-    for interview_id, value, row in backgrounds_from_speech(parsed.table):
+    said = backgrounds_from_speech(parsed.table) if backgrounds else []
+    for interview_id, value, row in said:
         known = by_interview.setdefault(interview_id, [])
         if not any(value.lower() in k.lower() or k.lower() in value.lower() for k in known):
             known.append(value)

@@ -1,8 +1,8 @@
 """The report's rare points: advice and themes only one or a few conversations brought up.
 
 A takeaway needs support; a good idea one person had does not. These are the advice groups
-left after the takeaways and the small themes, each with at most
-``report.rare_max_conversations`` conversations.
+left after the takeaways (with an advice profile) and the themes raised substantively by at
+most ``report.rare_max_conversations`` conversations.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import pandas as pd
 
 from ..core.config import Config
-from ..results import OUTLIER, Results
 from .quotes import QuoteMaker
 from .schema import RarePoint
 
@@ -24,23 +23,23 @@ def _is_advice(point, table: pd.DataFrame, min_score: float) -> bool:
 
 
 def build_rare(
-    rest: list, r: Results, table: pd.DataFrame, quote: QuoteMaker, cfg: Config
+    rest: list, rare_themes: list[RarePoint], table: pd.DataFrame, quote: QuoteMaker, cfg: Config
 ) -> list[RarePoint]:
     """Advice and themes from only a few conversations.
 
     Args:
         rest: the advice groups that did not become takeaways (from
-            :func:`~.takeaway_builder.build_takeaways`).
-        r: the earlier stages' results (its themes are read).
+            :func:`~.takeaway_builder.build_takeaways`; empty without an advice profile).
+        rare_themes: the themes of one or two conversations (from
+            :func:`~.findings.build_findings`), fewest conversations first.
         table: the parsed sentences table the groups' points index.
-        quote: makes each point's quote (its strongest advice, or the theme's first
-            representative passage).
+        quote: makes each advice point's quote (its strongest advice).
         cfg: the configuration (``report.rare_max_conversations``, ``report.rare_max_items``,
             ``report.advice_min_score``).
 
     Returns:
         Up to ``report.rare_max_items`` points: the advice first (fewest conversations first,
-        then by headline), then the themes (fewest conversations first, then by theme id).
+        then by headline), then the themes.
     """
     out = []
     limit = cfg.report.rare_max_conversations
@@ -60,17 +59,5 @@ def build_rare(
             )
         )
     out.sort(key=lambda p: (p.conversations, p.headline))
-    themes = r.themes[(r.themes["theme_id"] != OUTLIER) & (r.themes["n_interviews"] <= limit)]
-    for t in themes.sort_values(["n_interviews", "theme_id"]).itertuples():
-        reps = [p for p in str(t.representative_passages).split("; ") if p]
-        if reps:
-            out.append(
-                RarePoint(
-                    kind="theme",
-                    headline=str(t.label),
-                    conversations=int(t.n_interviews),
-                    interviews=[i for i in str(t.interviews).split("; ") if i],
-                    quote=quote(reps[0]),
-                )
-            )
+    out += rare_themes
     return out[: cfg.report.rare_max_items]

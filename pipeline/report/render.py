@@ -53,6 +53,51 @@ def support_text(n: int, total: int) -> str:
     return f"{n} of {total} conversations"
 
 
+def shown_parts(report: Report) -> dict[str, bool]:
+    """Which domain parts the report shows: those its profile switches on."""
+    parts = {p.split(":")[0] for p in report.profile.parts}
+    return {k: k in parts for k in ("advice", "backgrounds", "numbers", "lists")}
+
+
+def findings_title(report: Report) -> str:
+    """ "Takeaways" when they are advice people gave, "Findings" when made from themes."""
+    kinds = {t.kind for t in report.takeaways}
+    return "Takeaways" if kinds == {"advice"} else "Findings"
+
+
+def sections_title(report: Report) -> str:
+    """The sections part is named after the guide in use, not after the default one."""
+    names = [s.name for s in report.sections]
+    if names == ["past", "present", "future"]:
+        return "Past, present, future"
+    return f"By section of the guide{': ' + report.guide if report.guide else ''}"
+
+
+def support_line(t) -> str:
+    """ "3 of 11 conversations gave this advice (and discussed in 2 more)" or "... raised it"."""
+    verb = "gave this advice" if t.kind == "advice" else "raised this"
+    also = ""
+    if t.also_discussed:
+        also = (
+            f" (and discussed in {t.also_discussed} more)"
+            if t.kind == "advice"
+            else f" (and {t.also_discussed} more in passing)"
+        )
+    where = ""
+    if t.sections:
+        where = "; passages by section: " + ", ".join(f"{k} {v}" for k, v in t.sections.items())
+    return f"{support_text(t.support, t.conversations)} {verb}{also}{where}"
+
+
+def no_findings_text(report: Report) -> str:
+    if shown_parts(report)["advice"]:
+        return (
+            "No advice was given in two or more conversations, and no theme was raised "
+            "substantively by two or more."
+        )
+    return "No theme was raised substantively by two or more conversations."
+
+
 # ------------------------------------------------------------------- figures
 
 
@@ -163,14 +208,22 @@ def render_html(report: Report, images: dict[str, bytes]) -> str:
     """
     o = report.overview
     total = o.conversations
+    shows = shown_parts(report)
+    nav = [
+        ("overview", "Overview"),
+        ("sections", "Sections"),
+        ("takeaways", findings_title(report)),
+    ]
+    nav += [("context", "Context")] if report.context else []
+    nav += [("numbers", "Numbers")] if shows["numbers"] else []
+    nav += [("lists", "Lists")] if shows["lists"] else []
+    nav += [("rare", "Only one or two said"), ("method", "Method")]
     parts = [
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(report.title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{esc(report.title)}</h1>",
-        '<nav><a href="#overview">Overview</a><a href="#sections">Sections</a>'
-        '<a href="#takeaways">Takeaways</a><a href="#numbers">Numbers</a><a href="#lists">Lists</a>'
-        '<a href="#rare">Only one or two said</a><a href="#method">Method</a></nav>',
+        "<nav>" + "".join(f'<a href="#{a}">{esc(t)}</a>' for a, t in nav) + "</nav>",
     ]
 
     # overview
@@ -181,17 +234,19 @@ def render_html(report: Report, images: dict[str, bytes]) -> str:
         f"<b>{o.words:,}</b> words ({o.interviewee_words:,} from interviewees), dates {dates}; "
         f"languages {langs}.</p>"
     )
-    parts.append(
-        f"<p>Different is the norm: <b>{len(o.backgrounds)}</b> distinct educational backgrounds "
-        f"across {len(o.backgrounds_by_interview)} people: {esc(', '.join(o.backgrounds))}.</p>"
-    )
-    if o.background_quotes:
-        parts.append("".join(_quote_html(q) for q in o.background_quotes[:2]))
+    if shows["backgrounds"]:
+        parts.append(
+            f"<p>Different is the norm: <b>{len(o.backgrounds)}</b> distinct educational "
+            f"backgrounds across {len(o.backgrounds_by_interview)} people: "
+            f"{esc(', '.join(o.backgrounds))}.</p>"
+        )
+        if o.background_quotes:
+            parts.append("".join(_quote_html(q) for q in o.background_quotes[:2]))
     parts.append("</section>")
 
     # sections
     parts.append(
-        f'<section id="sections"><h2>Past, present, future</h2>'
+        f'<section id="sections"><h2>{esc(sections_title(report))}</h2>'
         f'<img alt="Main themes per section" src="data:image/png;base64,'
         f'{base64.b64encode(images["themes_by_section"]).decode()}">'
     )
@@ -212,24 +267,46 @@ def render_html(report: Report, images: dict[str, bytes]) -> str:
             )
     parts.append("</section>")
 
-    # takeaways
-    parts.append('<section id="takeaways"><h2>Takeaways</h2>')
+    # takeaways or findings
+    parts.append(f'<section id="takeaways"><h2>{esc(findings_title(report))}</h2>')
     for t in report.takeaways:
-        also = f" (and discussed in {t.also_discussed} more)" if t.also_discussed else ""
+        summary = f"<p>{esc(t.summary)}</p>" if t.summary else ""
         parts.append(
-            f'<div class="takeaway"><h3>{t.rank}. {esc(t.headline)}</h3>'
+            f'<div class="takeaway"><h3>{t.rank}. {esc(t.headline)}</h3>{summary}'
             f"<p><b>{esc(t.lesson)}</b></p>"
-            f'<p class="support">{support_text(t.support, t.conversations)} '
-            f"gave this advice{esc(also)}</p>"
+            f'<p class="support">{esc(support_line(t))}</p>'
             f'<p class="kw">key terms: {esc(", ".join(t.keywords))}</p>'
             + "".join(_quote_html(q) for q in t.quotes)
             + "</div>"
         )
     if not report.takeaways:
-        parts.append("<p>No advice was given in two or more conversations.</p>")
+        parts.append(f"<p>{esc(no_findings_text(report))}</p>")
     parts.append("</section>")
 
-    # numbers
+    if report.context:
+        parts.append(
+            '<section id="context"><h2>Context: what nearly every conversation touched</h2>'
+            "<p class=muted>Themes raised almost everywhere with words almost everyone used; "
+            "the common ground of the corpus rather than findings.</p><ul>"
+            + "".join(
+                f"<li><b>{esc(c.headline)}</b> ({support_text(c.conversations, total)}; key "
+                f"terms: {esc(', '.join(c.keywords))}): {esc(c.reason)}</li>"
+                for c in report.context
+            )
+            + "</ul></section>"
+        )
+
+    if shows["numbers"]:
+        parts.append(numbers_html(report, images))
+    if shows["lists"]:
+        parts.append(lists_html(report))
+    parts += rare_and_method_html(report, total)
+    return "".join(parts)
+
+
+def numbers_html(report: Report, images: dict[str, bytes]) -> str:
+    """The "Numbers people gave" section of the page."""
+    parts = []
     parts.append(
         '<section id="numbers"><h2>Numbers people gave</h2>'
         f'<img alt="Numbers people gave" src="data:image/png;base64,'
@@ -255,10 +332,15 @@ def render_html(report: Report, images: dict[str, bytes]) -> str:
             f"<details><summary>{esc(f.label)}: {f.n_mentions} mentions</summary>"
             f"<ul>{items}</ul></details>"
         )
+    if not report.numbers:
+        parts.append("<p>No number family was given by enough conversations to show.</p>")
     parts.append("</section>")
+    return "".join(parts)
 
-    # lists
-    parts.append('<section id="lists"><h2>Lists people enumerated</h2>')
+
+def lists_html(report: Report) -> str:
+    """The "Lists people enumerated" section of the page."""
+    parts = ['<section id="lists"><h2>Lists people enumerated</h2>']
     for g in report.lists:
         rows = "".join(
             f"<tr><td>{esc(i.item)}</td><td>{i.conversations}</td><td>{esc(i.quote.text)} "
@@ -271,9 +353,12 @@ def render_html(report: Report, images: dict[str, bytes]) -> str:
             f"{rows}</table>"
         )
     parts.append("</section>")
+    return "".join(parts)
 
-    # rare
-    parts.append('<section id="rare"><h2>Only one or two said</h2>')
+
+def rare_and_method_html(report: Report, total: int) -> list[str]:
+    """The "Only one or two said" and method sections of the page."""
+    parts = ['<section id="rare"><h2>Only one or two said</h2>']
     for p in report.rare:
         parts.append(
             f'<h4>{esc(p.headline)} <span class="muted">({esc(p.kind)}, '
@@ -303,7 +388,7 @@ def render_html(report: Report, images: dict[str, bytes]) -> str:
         f"config sha256 {esc(m.config_sha256)} · report sha256 {esc(m.report_sha256)} · "
         f"generated {esc(report.generated_at)}</p></section></body></html>\n"
     )
-    return "".join(parts)
+    return parts
 
 
 # ------------------------------------------------------------------ markdown
@@ -326,6 +411,46 @@ def _quote_md(q: Quote) -> str:
     return f"> {md(q.text)}\n>\n> — {md(q.speaker)}, {md(q.interview_id)}, {md(q.where)}\n"
 
 
+def numbers_markdown(report: Report) -> list[str]:
+    """The "Numbers people gave" section in Markdown lines."""
+    out = ["## Numbers people gave\n"]
+    if not report.numbers:
+        return out + ["No number family was given by enough conversations to show.\n"]
+    out.append(f"![Numbers people gave]({FIGURES['numbers']})\n")
+    out.append("| quantity | median | range | conversations | mentions |\n|---|---|---|---|---|")
+    for f in report.numbers:
+        out.append(
+            f"| {md(f.label)} | {f.median:g} | {f.low:g}–{f.high:g} | {f.n_conversations} "
+            f"| {f.n_mentions} |"
+        )
+    out.append("")
+    for f in report.numbers:
+        out.append(f"**{md(f.label)}**\n")
+        out += [
+            f"- “{md(m.span)}”: {md(m.quote.text)} "
+            f"({md(m.quote.interview_id)}, {md(m.quote.where)})"
+            for m in f.mentions
+        ]
+        out.append("")
+    return out
+
+
+def lists_markdown(report: Report) -> list[str]:
+    """The "Lists people enumerated" section in Markdown lines."""
+    out = ["## Lists people enumerated\n"]
+    for g in report.lists:
+        out.append(
+            f"### {md(g.description)}\n\n| item | conversations | for example |\n|---|---|---|"
+        )
+        out += [
+            f"| {md(i.item)} | {i.conversations} | {md(i.quote.text)} "
+            f"({md(i.quote.interview_id)}) |"
+            for i in g.items
+        ]
+        out.append("")
+    return out
+
+
 def render_markdown(report: Report) -> str:
     """The report as Markdown, linking the figures as PNG files beside it.
 
@@ -345,9 +470,15 @@ def render_markdown(report: Report) -> str:
         + "; languages "
         + ", ".join(f"{k}: {v}" for k, v in o.languages.items())
         + ".\n",
-        f"Different is the norm: **{len(o.backgrounds)}** distinct educational backgrounds across "
-        f"{len(o.backgrounds_by_interview)} people: {md(', '.join(o.backgrounds))}.\n",
-        "## Past, present, future\n",
+    ]
+    shows = shown_parts(report)
+    if shows["backgrounds"]:
+        out.append(
+            f"Different is the norm: **{len(o.backgrounds)}** distinct educational backgrounds "
+            f"across {len(o.backgrounds_by_interview)} people: {md(', '.join(o.backgrounds))}.\n"
+        )
+    out += [
+        f"## {md(sections_title(report))}\n",
         f"![Main themes per section]({FIGURES['themes_by_section']})\n",
     ]
     for s in report.sections:
@@ -360,43 +491,28 @@ def render_markdown(report: Report) -> str:
                 f"**{md(t.label)}** ({support_text(t.conversations, total)}): {md(t.summary)}\n\n"
                 f"{_quote_md(t.quote)}"
             )
-    out.append("## Takeaways\n")
+    out.append(f"## {findings_title(report)}\n")
     for t in report.takeaways:
-        also = f" (and discussed in {t.also_discussed} more)" if t.also_discussed else ""
+        summary = f"{md(t.summary)}\n\n" if t.summary else ""
         out.append(
-            f"### {t.rank}. {md(t.headline)}\n\n**{md(t.lesson)}**\n\n"
-            f"{support_text(t.support, t.conversations)} gave this advice{also}. "
-            f"Key terms: {md(', '.join(t.keywords))}.\n\n"
+            f"### {t.rank}. {md(t.headline)}\n\n{summary}**{md(t.lesson)}**\n\n"
+            f"{md(support_line(t))}. Key terms: {md(', '.join(t.keywords))}.\n\n"
             + "\n".join(_quote_md(q) for q in t.quotes)
         )
-    out.append("## Numbers people gave\n")
-    out.append(f"![Numbers people gave]({FIGURES['numbers']})\n")
-    out.append("| quantity | median | range | conversations | mentions |\n|---|---|---|---|---|")
-    for f in report.numbers:
-        out.append(
-            f"| {md(f.label)} | {f.median:g} | {f.low:g}–{f.high:g} | {f.n_conversations} "
-            f"| {f.n_mentions} |"
-        )
-    out.append("")
-    for f in report.numbers:
-        out.append(f"**{md(f.label)}**\n")
+    if not report.takeaways:
+        out.append(no_findings_text(report) + "\n")
+    if report.context:
+        out.append("## Context: what nearly every conversation touched\n")
         out += [
-            f"- “{md(m.span)}”: {md(m.quote.text)} "
-            f"({md(m.quote.interview_id)}, {md(m.quote.where)})"
-            for m in f.mentions
+            f"- **{md(c.headline)}** ({support_text(c.conversations, total)}; key terms: "
+            f"{md(', '.join(c.keywords))}): {md(c.reason)}"
+            for c in report.context
         ]
         out.append("")
-    out.append("## Lists people enumerated\n")
-    for g in report.lists:
-        out.append(
-            f"### {md(g.description)}\n\n| item | conversations | for example |\n|---|---|---|"
-        )
-        out += [
-            f"| {md(i.item)} | {i.conversations} | {md(i.quote.text)} "
-            f"({md(i.quote.interview_id)}) |"
-            for i in g.items
-        ]
-        out.append("")
+    if shows["numbers"]:
+        out += numbers_markdown(report)
+    if shows["lists"]:
+        out += lists_markdown(report)
     out.append("## Only one or two said\n")
     for p in report.rare:
         out.append(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class _Model(BaseModel):
@@ -17,10 +17,16 @@ class _Model(BaseModel):
 
 
 class Quote(_Model):
-    text: str = Field(description="The interviewee's words as written in the source (filler kept).")
+    text: str = Field(
+        description="The words shown: whole sentences in clean verbatim (fillers, stutters and "
+        "repetitions removed; report.verbatim: strict keeps them), '…' where words were cut."
+    )
+    verbatim: str = Field(
+        "", description="The exact words of the source that the quote shows (filler kept)."
+    )
     interview_id: str
     speaker: str
-    where: str = Field(description="Where to find it: file plus timestamp, line or page.")
+    where: str = Field(description="Where to find it: file plus timestamp, or page and/or line.")
     source_file: str
     line: int | None = None
     page: int | None = None
@@ -73,14 +79,24 @@ class Section(_Model):
 
 class Takeaway(_Model):
     rank: int
+    kind: str = Field(
+        "advice",
+        description="'advice' (grouped from advice people gave) or 'theme' (a finding made from "
+        "a theme: what people said about it).",
+    )
     headline: str
-    lesson: str = Field(description="One advice-like sentence, central to the takeaway, as said.")
+    summary: str = Field("", description="One sentence: support, subject and where it sits.")
+    lesson: str = Field(
+        description="One sentence central to the finding, as said (advice-like for advice)."
+    )
     lesson_source: Quote
     keywords: list[str]
-    support: int = Field(description="Conversations that gave this advice.")
+    support: int = Field(
+        description="Conversations that gave this advice, or that raise the theme substantively."
+    )
     also_discussed: int = Field(
-        description="Further conversations whose passages are close to it without giving it "
-        "as advice."
+        description="Further conversations that touch it: close to the advice without giving "
+        "it, or with a passing passage in the theme."
     )
     conversations: int = Field(description="Total conversations in the report (the denominator).")
     strength: float = Field(
@@ -88,6 +104,27 @@ class Takeaway(_Model):
     )
     interviews: list[str]
     quotes: list[Quote] = Field(description="2-3 quotes, each from a different person.")
+    sections: dict[str, int] = Field(
+        default_factory=dict, description="Guide section -> passages of it there (themes)."
+    )
+    theme_id: int | None = None
+
+
+class ContextTheme(_Model):
+    theme_id: int
+    headline: str
+    keywords: list[str]
+    conversations: int
+    keyword_spread: dict[str, float] = Field(
+        description="Keyword -> share of all conversations whose speech uses it."
+    )
+    reason: str
+
+
+class ProfileInfo(_Model):
+    name: str = Field(description="The report profile in use, or 'none'.")
+    reason: str = Field(description="Why it is on or off, with the figures.")
+    parts: list[str] = Field(default_factory=list, description="The domain parts it shows.")
 
 
 class NumberMention(_Model):
@@ -165,9 +202,15 @@ class Report(_Model):
     schema_version: int = SCHEMA_VERSION
     title: str
     generated_at: str
+    guide: str = Field("", description="The interview guide's name; sections follow it.")
+    profile: ProfileInfo = Field(default_factory=lambda: ProfileInfo(name="none", reason=""))
     overview: Overview
     sections: list[Section]
     takeaways: list[Takeaway]
+    context: list[ContextTheme] = Field(
+        default_factory=list,
+        description="Themes nearly every conversation touches with common words: context.",
+    )
     numbers: list[NumberFact]
     lists: list[ListGroup]
     rare: list[RarePoint]

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..core.config import Config
 from ..results import OUTLIER, Results
+from .findings import strip_lead
 from .quotes import QuoteMaker
 from .schema import Section, SectionTheme
 from .sentences import ParsedSentences
@@ -56,10 +57,12 @@ def _section_theme(
     best = _best_sentence(ids, lemma_keys, parsed)
     if best is None:
         summary_quote = quote(ids[0])
-        summary = summary_quote.text
     else:
-        summary = str(parsed.table.at[best, "text"])
-        summary_quote = quote(parsed.table.at[best, "passage_id"], summary)
+        summary_quote = quote(
+            parsed.table.at[best, "passage_id"], str(parsed.table.at[best, "text"])
+        )
+    # The summary reads as a statement: the quote's clean words without a spoken opener.
+    summary = strip_lead(summary_quote.text)
     other = ordered[ordered["interview_id"] != summary_quote.interview_id]
     rep = quote((other if len(other) else ordered)["passage_id"].iloc[0])
     return SectionTheme(

@@ -2,6 +2,12 @@
 
 Every later step (advice, numbers, backgrounds, summaries) reads this one table, so
 a sentence is parsed once and every quote points back to the same passage.
+
+The table holds whole sentences only: spaCy also splits after a pause ("…") or a line
+break in the middle of a sentence, and a piece that starts with a lowercase letter or
+punctuation (", but we had issues") is joined to the sentence before it in the same
+passage (:func:`whole_sentences`), so a quote made of table sentences never starts
+mid-sentence.
 """
 
 from __future__ import annotations
@@ -13,6 +19,84 @@ import pandas as pd
 
 from ..core import nlp
 from .advice import ADVICE_QUESTION_RE, advice_features
+
+# A piece that continues the sentence before it: it starts with a lowercase letter (not the
+# pronoun "i") or with punctuation other than an opening quote or bracket.
+_CONTINUES_RE = re.compile(r"^(?:[a-z](?<!i)|i(?=[a-z])|[,;:.!?)\]}…\-–—])")
+
+
+def continues_sentence(text: str) -> bool:
+    """Whether a piece split off as a sentence continues the one before it.
+
+    Args:
+        text: the piece, e.g. ", but we have had issues" or "and then it broke."
+
+    Returns:
+        True when it starts with a lowercase letter or with punctuation that cannot
+        open a sentence; False for a capital, a digit, a quote mark or a bracket.
+    """
+    return bool(_CONTINUES_RE.match(text.strip()))
+
+
+def merge_continuations(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join every sentence that continues the one before it (see :func:`continues_sentence`).
+
+    Args:
+        text: the text the spans index.
+        spans: ``(start, end)`` character offsets of its sentences, in order.
+
+    Returns:
+        The spans of its whole sentences. Unchanged when no sentence starts with a capital,
+        a digit or a quote mark (an all-lowercase transcript has no sentence starts to go by).
+    """
+    pieces = [(a, b) for a, b in spans if text[a:b].strip()]
+    if all(continues_sentence(text[a:b]) for a, b in pieces):
+        return pieces
+    out: list[tuple[int, int]] = []
+    for a, b in pieces:
+        if out and continues_sentence(text[a:b]):
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def whole_sentences(doc) -> list:
+    """The whole sentences of a parsed text, as spaCy spans (pieces merged, see above).
+
+    Args:
+        doc: a spaCy ``Doc`` with sentence boundaries.
+
+    Returns:
+        One span per whole sentence, in order; blank pieces left out.
+    """
+    sents = list(doc.sents)
+    merged = merge_continuations(doc.text, [(s.start_char, s.end_char) for s in sents])
+    out = []
+    for start_char, end_char in merged:
+        first = next(s for s in sents if s.start_char == start_char)
+        last = next(s for s in sents if s.end_char == end_char)
+        out.append(doc[first.start : last.end])
+    return out
+
+
+SENTENCE_COLUMNS = [
+    "passage_id",
+    "interview_id",
+    "turn_index",
+    "passage_index",
+    "sentence_index",
+    "text",
+    "section",
+    "question",
+    "advice_answer",
+    "lemmas",
+    "imperative",
+    "advice_cue",
+    "enumerated",
+    "preamble",
+    "n_content",
+]
 
 
 @dataclass
@@ -67,7 +151,8 @@ def parse_sentences(passages: pd.DataFrame, turns: pd.DataFrame) -> ParsedSenten
     for row, doc in zip(keep.itertuples(), lang.pipe(texts, batch_size=64), strict=True):
         question = questions.get((row.interview_id, int(row.turn_index)), "")
         advice_answer = bool(ADVICE_QUESTION_RE.search(question))
-        for index, sent in enumerate(doc.sents):
+        index = 0
+        for sent in whole_sentences(doc):
             text = sent.text.strip()
             if not re.search(r"[A-Za-z]", text):
                 continue
@@ -92,4 +177,6 @@ def parse_sentences(passages: pd.DataFrame, turns: pd.DataFrame) -> ParsedSenten
                 }
             )
             spans.append(sent)
-    return ParsedSentences(pd.DataFrame(rows), spans)
+            index += 1
+    # Columns even with no sentence (a note with nothing to analyse, text in another script).
+    return ParsedSentences(pd.DataFrame(rows, columns=None if rows else SENTENCE_COLUMNS), spans)

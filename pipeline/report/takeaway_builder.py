@@ -24,7 +24,18 @@ from .sentences import ParsedSentences
 from .takeaways import group_points, headline_for, normalise, rank_groups
 
 
-def _embed(texts: list[str], out_dir: Path, cfg: Config, embedder=None) -> np.ndarray:
+def embed(texts: list[str], out_dir: Path, cfg: Config, embedder=None) -> np.ndarray:
+    """Sentences embedded with the run's model, through the output folder's cache.
+
+    Args:
+        texts: the sentences.
+        out_dir: the output folder (its embedding cache is used).
+        cfg: the configuration (``embed`` settings).
+        embedder: an embedder to reuse (default: one made from ``cfg.embed``).
+
+    Returns:
+        One row per text (a ``(0, 1)`` array for no text).
+    """
     if not texts:
         return np.zeros((0, 1))
     embedder = embedder or make_embedder(cfg.embed, cache_dir(out_dir))
@@ -102,7 +113,7 @@ def build_takeaways(
     if not points:
         return [], []
     rows, owner = advice_sentences(points, table)
-    vectors = _embed([strip_lead(str(table.at[i, "text"])) for i in rows], out_dir, cfg, embedder)
+    vectors = embed([strip_lead(str(table.at[i, "text"])) for i in rows], out_dir, cfg, embedder)
     groups = group_points(
         points,
         np.asarray(owner),

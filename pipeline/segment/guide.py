@@ -34,6 +34,7 @@ class Guide:
     sections: tuple[Section, ...]
     source: str = ""
     description: str = ""
+    profile: str | None = None  # the report profile its interviews call for (report.profile)
 
     @property
     def names(self) -> list[str]:
@@ -99,13 +100,13 @@ def load_guide(path: Path | str | None = None) -> Guide:
     if not isinstance(root, yaml.MappingNode):
         raise GuideError(f"{source}: expected a mapping with `name` and `sections`")
     top = _mapping(root)
-    unknown = set(top) - {"name", "description", "sections"}
+    unknown = set(top) - {"name", "description", "sections", "profile"}
     if unknown:
         raise _fail(
             source,
             root,
             ", ".join(sorted(unknown)),
-            "unknown field (expected name, description, sections)",
+            "unknown field (expected name, description, profile, sections)",
         )
     sections_node = top.get("sections")
     if sections_node is None:
@@ -151,4 +152,11 @@ def load_guide(path: Path | str | None = None) -> Guide:
         raise GuideError(f"{source}: sections: duplicate name(s) {', '.join(duplicates)}")
     name = _string(source, top.get("name"), "name", required=False) or path.stem
     description = _string(source, top.get("description"), "description", required=False)
-    return Guide(name=name, sections=tuple(sections), source=source, description=description)
+    profile = _string(source, top.get("profile"), "profile", required=False) or None
+    return Guide(
+        name=name,
+        sections=tuple(sections),
+        source=source,
+        description=description,
+        profile=profile,
+    )
