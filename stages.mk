@@ -27,7 +27,7 @@ themes: $(OUT)/themes.parquet
 $(OUT)/themes.parquet: $(INSTALLED) $(OUT)/turns.parquet $(OUT)/passages.parquet $(OUT)/embeddings.npy $(OUT)/segments.parquet $(CONFIG_FILE) $(THEMES_CODE)
 	$(INSIGHTS) themes --out "$(OUT)"$(THEMES_ARGS)
 
-REPORT_CODE := $(wildcard pipeline/report/*.py pipeline/report/*/*.py pipeline/report/*.yaml) pipeline/results.py pipeline/core/nlp.py pipeline/core/config.py pipeline/core/catalog.py pipeline/core/atomic.py
+REPORT_CODE := $(wildcard pipeline/report/*.py pipeline/report/*/*.py pipeline/report/*.yaml) pipeline/results.py pipeline/core/nlp.py pipeline/evaluate/report.py pipeline/core/config.py pipeline/core/catalog.py pipeline/core/atomic.py
 report: $(OUT)/report/report.json
 $(OUT)/report/report.json: $(INSTALLED) $(OUT)/turns.parquet $(OUT)/passages.parquet $(OUT)/embeddings.npy $(OUT)/segments.parquet $(OUT)/themes.parquet $(CONFIG_FILE) $(REPORT_CODE)
 	$(INSIGHTS) report --out "$(OUT)"$(REPORT_ARGS)

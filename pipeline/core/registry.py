@@ -170,7 +170,7 @@ ORDER: tuple[Stage, ...] = (
             "redact",
             "redaction",
         ),
-        code=("report", "results.py", "core/nlp.py", *CORE),
+        code=("report", "results.py", "core/nlp.py", "evaluate/report.py", *CORE),
         description="write the takeaways report (HTML, Markdown + figures, JSON)",
     ),
     Stage(

@@ -248,7 +248,11 @@ def headline_from(phrases: list[str], keywords: list[str]) -> str:
     Returns:
         One or two phrases joined by "and", capitalised.
     """
-    parts = phrases[:2] or keywords[:2]
+    parts = list(phrases[:2] or keywords[:2])
+    # One word alone ("Java") says too little: add the next keyword it does not contain.
+    if len(parts) == 1 and len(parts[0].split()) == 1:
+        more = [k for k in keywords if k.lower() not in parts[0].lower()]
+        parts += more[:1]
     text = " and ".join(parts) if parts else "Unnamed theme"
     return text[0].upper() + text[1:]
 

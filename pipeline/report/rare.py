@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..core.config import Config
+from ..evaluate.report import headline_problem
 from .quotes import QuoteMaker
 from .schema import RarePoint
 
@@ -48,6 +49,10 @@ def build_rare(
             continue
         best = max(g.points, key=lambda p: (p.score, -len(p.passage_id), p.passage_id))
         if not _is_advice(best, table, cfg.report.advice_min_score):
+            continue
+        # A verb phrase cut from one sentence ("Be really") is no headline: leave it out
+        # rather than show a fragment (the same rule `insights evaluate report` applies).
+        if headline_problem(g.headline):
             continue
         out.append(
             RarePoint(

@@ -186,9 +186,14 @@ def _takeaway(
     lesson = strip_lead(str(table.at[lesson_row, "text"]))
     lesson_pid = str(table.at[lesson_row, "passage_id"])
     quotes = _group_quotes(g, table, quote, cfg.report.quotes_per_takeaway)
+    also = len(g.also_discussed or [])
+    summary = f"{len(g.interviews)} of {n_conv} conversations gave this advice" + (
+        f", and {also} more discussed it." if also else "."
+    )
     return Takeaway(
         rank=rank,
         headline=g.headline,
+        summary=summary,
         lesson=lesson,
         lesson_source=quote(lesson_pid, str(table.at[lesson_row, "text"])),
         keywords=g.keywords,
