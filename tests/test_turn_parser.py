@@ -234,3 +234,23 @@ def test_a_single_exchange_is_still_two_speakers():
         ("Sam", "How did you start?"),
         ("Ben", "With small projects on Upwork."),
     ]
+
+
+def test_markdown_escapes_and_timestamps_opening_a_turn_or_paragraph():
+    """SYNTHETIC podcast transcript exported as Markdown: escaped brackets, a timestamp after
+    the label and one opening a later paragraph of the same turn."""
+    from pipeline.ingest.text_reader import read_text_file
+
+    text = (
+        "**Host:** So tell me?\n\n"
+        "**Guest Name:** \\[03:46\\] Yeah, so I moved north.\n\n"
+        "\\[08:05\\] Then I started \\[unintelligible 00:45\\] again.\n\n"
+        "**Host:** And then?\n\n**Guest Name:** It went on.\n"
+    )
+    turns = read_text_file(text.encode(), name="ep.md").docs[0].turns
+    guest = turns[1]
+    assert (guest.speaker, guest.start, guest.line) == ("Guest Name", 226.0, 3)
+    assert guest.text == "Yeah, so I moved north.\nThen I started [unintelligible 00:45] again."
+    # A plain-text file keeps its backslashes: only Markdown escapes are resolved.
+    plain = read_text_file(text.encode(), name="ep.txt").docs[0].turns
+    assert "\\[unintelligible" in plain[1].text

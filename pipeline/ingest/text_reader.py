@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import yaml
@@ -68,6 +69,16 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int, list[str]]:
     return {}, text, 1, ["front matter opened with '---' but never closed; read as text"]
 
 
+# CommonMark: a backslash before ASCII punctuation makes it literal ("\\[01:44\\]" is "[01:44]").
+_MD_ESCAPE_RE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def unescape_markdown(text: str) -> str:
+    """Markdown's backslash escapes resolved, so transcripts exported as Markdown read as
+    their words ("\\[unintelligible\\]" -> "[unintelligible]"); line numbers are unchanged."""
+    return _MD_ESCAPE_RE.sub(r"\1", text)
+
+
 def read_text_file(data: bytes, *, name: str) -> ReadResult:
     """Read a plain text or Markdown file: front matter as metadata, the body as turns.
 
@@ -84,6 +95,8 @@ def read_text_file(data: bytes, *, name: str) -> ReadResult:
     """
     text, encoding, warnings = decode_text(data)
     meta, body, first_line, fm_warnings = split_front_matter(text)
+    if name.lower().endswith((".md", ".markdown")):
+        body = unescape_markdown(body)
     parsed = parse_text(body, first_line=first_line)
     doc = ParsedDoc(
         turns=parsed.turns, metadata=meta, headings=parsed.headings, warnings=fm_warnings

@@ -56,6 +56,18 @@ _LABEL_RE = re.compile(
     (?:[ \t]+|$)(?P<rest>.*)$""",
     re.X | re.S,
 )
+# "[03:46] Yeah, so ...": a timestamp opening a turn's words or a paragraph of them.
+_LEAD_TIMESTAMP_RE = re.compile(rf"^[\[(](?P<ts>{TIMESTAMP})[\])][ \t]*")
+
+
+def _lead_timestamp(text: str) -> tuple[str, float | None]:
+    """The words without a timestamp that opens them, and that time (None without one)."""
+    m = _LEAD_TIMESTAMP_RE.match(text)
+    if m is None or not text[m.end() :].strip():
+        return text, None
+    return text[m.end() :], parse_timestamp(m.group("ts"))
+
+
 # Otter-style header: the speaker and a timestamp alone on a line, words below.
 _HEADER_RE = re.compile(rf"^[ \t]*+(?P<name>{_NAME})[ \t]+(?P<ts>{TIMESTAMP})[ \t]*+$")
 # "## Past ##": the heading text is trimmed of trailing blanks and '#' in Python
@@ -417,7 +429,8 @@ def parse_lines(lines: list[Line]) -> ParseResult:
         speaker: str | None, text: str, line: Line, start: float | None = None, raw: str = ""
     ) -> RawTurn:
         nonlocal parts
-        turn, parts = add_turn(speaker, text, line, start, raw)
+        text, stamp = _lead_timestamp(text)
+        turn, parts = add_turn(speaker, text, line, start if start is not None else stamp, raw)
         return turn
 
     for line, label in zip(lines, labels):
@@ -471,7 +484,9 @@ def parse_lines(lines: list[Line]) -> ParseResult:
         elif current is None:
             current = start_turn(None, stripped, line)
         else:
-            parts.append(stripped)
+            rest, _ = _lead_timestamp(stripped)  # "[08:05] Then I ...": a new paragraph's mark
+            if rest:
+                parts.append(rest)
     for turn, parts in zip(result.turns, pieces):
         if len(parts) > 1:
             turn.text = "\n".join(parts)
