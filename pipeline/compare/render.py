@@ -32,7 +32,13 @@ def chart_png(comparison: CohortComparison) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    data = comparison.themes.pivot(index="label", columns="cohort", values="share").fillna(0)
+    themes = comparison.themes
+    # Two themes may share a label: rows are themes, named "label (#id)" where needed.
+    data = themes.pivot(index="theme_id", columns="cohort", values="share").fillna(0)
+    names = themes.drop_duplicates("theme_id").set_index("theme_id")["label"].astype(str)
+    twice = names.duplicated(keep=False)
+    names = names.where(~twice, names + " (#" + names.index.astype(str) + ")")
+    data.index = [names.get(t, str(t)) for t in data.index]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(data) + 1.5))
     data.plot.barh(ax=ax, width=0.8)
     ax.set_xlabel("share of the cohort's conversations mentioning the theme")
