@@ -43,6 +43,7 @@ PASSAGES_ARGS :=
 EMBED_ARGS :=
 SEGMENT_ARGS = $(if $(GUIDE), --guide "$(GUIDE)")
 THEMES_ARGS :=
+CODE_ARGS :=
 TAKEAWAYS ?=
 REPORT_ARGS = $(if $(TAKEAWAYS), --takeaways $(TAKEAWAYS))
 include stages.mk

@@ -22,12 +22,17 @@ segment: $(OUT)/segments.parquet
 $(OUT)/segments.parquet: $(INSTALLED) $(OUT)/turns.parquet $(OUT)/passages.parquet $(OUT)/embeddings.npy $(CONFIG_FILE) $(SEGMENT_CODE) $(GUIDE)
 	$(INSIGHTS) segment --out "$(OUT)"$(SEGMENT_ARGS)
 
-THEMES_CODE := $(wildcard pipeline/themes/*.py pipeline/themes/*/*.py pipeline/themes/*.yaml) pipeline/core/config.py pipeline/core/catalog.py pipeline/core/atomic.py
+THEMES_CODE := $(wildcard pipeline/themes/*.py pipeline/themes/*/*.py pipeline/themes/*.yaml) $(wildcard pipeline/coding/*.py pipeline/coding/*/*.py pipeline/coding/*.yaml) pipeline/ingest/clean.py pipeline/core/config.py pipeline/core/catalog.py pipeline/core/atomic.py
 themes: $(OUT)/themes.parquet
 $(OUT)/themes.parquet: $(INSTALLED) $(OUT)/turns.parquet $(OUT)/passages.parquet $(OUT)/embeddings.npy $(OUT)/segments.parquet $(CONFIG_FILE) $(THEMES_CODE)
 	$(INSIGHTS) themes --out "$(OUT)"$(THEMES_ARGS)
 
+CODE_CODE := $(wildcard pipeline/coding/*.py pipeline/coding/*/*.py pipeline/coding/*.yaml) pipeline/ingest/clean.py pipeline/core/config.py pipeline/core/catalog.py pipeline/core/atomic.py
+code: $(OUT)/coding/coding.parquet
+$(OUT)/coding/coding.parquet: $(INSTALLED) $(OUT)/turns.parquet $(OUT)/passages.parquet $(OUT)/embeddings.npy $(OUT)/segments.parquet $(CONFIG_FILE) $(CODE_CODE)
+	$(INSIGHTS) code --out "$(OUT)"$(CODE_ARGS)
+
 REPORT_CODE := $(wildcard pipeline/report/*.py pipeline/report/*/*.py pipeline/report/*.yaml) pipeline/results.py pipeline/core/nlp.py pipeline/evaluate/report.py pipeline/core/config.py pipeline/core/catalog.py pipeline/core/atomic.py
 report: $(OUT)/report/report.json
-$(OUT)/report/report.json: $(INSTALLED) $(OUT)/turns.parquet $(OUT)/passages.parquet $(OUT)/embeddings.npy $(OUT)/segments.parquet $(OUT)/themes.parquet $(CONFIG_FILE) $(REPORT_CODE)
+$(OUT)/report/report.json: $(INSTALLED) $(OUT)/turns.parquet $(OUT)/passages.parquet $(OUT)/embeddings.npy $(OUT)/segments.parquet $(OUT)/themes.parquet $(OUT)/coding/coding.parquet $(CONFIG_FILE) $(REPORT_CODE)
 	$(INSIGHTS) report --out "$(OUT)"$(REPORT_ARGS)

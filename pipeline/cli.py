@@ -373,6 +373,66 @@ def _do_themes(out: Path, cfg: Config, quiet: bool, force: bool = False) -> None
     _say(quiet, f"wrote {location('themes', out)}, assignments.parquet, themes_model/")
 
 
+def _do_code(out: Path, cfg: Config, quiet: bool, force: bool = False) -> None:
+    result = _run("code", out, cfg, quiet, force)
+    if isinstance(result, UpToDate) or quiet:
+        return
+    if result is None:
+        _say(quiet, "code: no coding given (coding.file / coding.codebook): nothing to code")
+        return
+    info = result.info()
+    located = info["located"]
+    _say(
+        quiet,
+        f"located {located['located']} of {located['excerpts']} coded excerpts "
+        f"({located['share']:.1%}); unit: {result.unit.unit} ({result.unit.reason})",
+    )
+    for item in info["not_located"][:10]:
+        _say(
+            quiet,
+            f"  not located: excerpt {item['excerpt']} of {item['interview']}: {item['reason']}",
+        )
+    view = Table(title="codes", header_style="bold")
+    for col, justify in (
+        ("code", "left"),
+        ("examples", "right"),
+        ("expected F1", "right"),
+        ("researcher", "right"),
+        ("learnt", "right"),
+        ("interviews", "right"),
+    ):
+        view.add_column(col, justify=justify)
+    for row in result.codes.itertuples():
+        f1 = (
+            "few-shot"
+            if row.few_shot
+            else ("" if pd_isna(row.expected_f1) else f"{row.expected_f1:.2f}")
+        )
+        view.add_row(
+            str(row.code),
+            str(row.examples),
+            f1,
+            str(row.human_excerpts),
+            str(row.machine_units),
+            str(row.interviews),
+        )
+    console.print(view)
+    if len(result.suggestions):
+        _say(
+            quiet,
+            f"code next ({len(result.suggestions)} in {location('coding_suggestions', out)}):",
+        )
+        for row in result.suggestions.head(10).itertuples():
+            text = " ".join(str(row.text).split())
+            text = text if len(text) <= 90 else text[:87] + "..."
+            _say(quiet, f"  {row.unit_id}: {text!r} ({row.reason})")
+    _say(quiet, f"wrote {location('coding', out)}, codes.parquet, coding.json")
+
+
+def pd_isna(value: Any) -> bool:
+    return value is None or value != value
+
+
 def _do_report(out: Path, cfg: Config, quiet: bool, force: bool = False) -> None:
     written = _run("report", out, cfg, quiet, force)
     if isinstance(written, UpToDate):
@@ -387,6 +447,7 @@ STEP: dict[str, Callable[[Path, Config, bool, bool], None]] = {
     "embed": _do_embed,
     "segment": _do_segment,
     "themes": _do_themes,
+    "code": _do_code,
     "report": _do_report,
 }
 
@@ -461,6 +522,63 @@ def themes(*, common: Common) -> None:
         _do_themes(common.out, cfg, common.quiet, common.force)
 
 
+CodingOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--coding",
+        help="Your coding: coded excerpts CSV (interview, code, text), Taguette CSV or .sqlite3, "
+        "REFI-QDA .qdpx, or a codebook alone (same as --set coding.file=...).",
+        dir_okay=False,
+    ),
+]
+CodebookOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--codebook",
+        help="Codebook CSV/YAML/.qdc with the codes' descriptions (--set coding.codebook=...).",
+        dir_okay=False,
+    ),
+]
+
+
+def _coding_overrides(coding: Path | None, codebook: Path | None) -> list[str]:
+    out = []
+    for key, path in (("file", coding), ("codebook", codebook)):
+        if path is not None:
+            if not path.is_file():
+                raise _fail(f"--{'coding' if key == 'file' else key}: no such file: {path}", 2)
+            out.append(f"coding.{key}={path.resolve()}")
+    return out
+
+
+@stage_command()
+def code(
+    coding: CodingOpt = None,
+    codebook: CodebookOpt = None,
+    suggest: Annotated[
+        int | None,
+        typer.Option("--suggest", "-n", help="List this many passages to code next (default 20)."),
+    ] = None,
+    *,
+    common: Common,
+) -> None:
+    """Code the corpus with your codebook: locate your coded excerpts, learn every code from
+    them, and code the interviews you did not code, with a confidence and the nearest coded
+    examples as evidence.
+
+    Writes OUT/coding/coding.parquet (your coding and the learnt coding, with character
+    offsets), codes.parquet (per code: examples, expected F1, counts), coding.json (excerpts
+    located and why not) and suggestions.csv (what to code next). `insights report` then adds
+    a codes part; `insights export` hands it to your QDA tool.
+    """
+    extra = _coding_overrides(coding, codebook)
+    if suggest is not None:
+        extra.append(f"coding.suggest={max(0, suggest)}")
+    cfg = common.settings(*extra)
+    with _session(common.out, cfg):
+        _do_code(common.out, cfg, common.quiet, common.force)
+
+
 @stage_command()
 def report(
     takeaways: Annotated[
@@ -491,6 +609,9 @@ def report(
         return
     cfg = common.settings(*([f"report.takeaways={takeaways}"] if takeaways else []))
     with _session(common.out, cfg):
+        # The codes part reads the code stage; without a codebook it is a quick empty run,
+        # so a report after `insights themes` needs no extra command.
+        _do_code(common.out, cfg, True, False)
         _do_report(common.out, cfg, common.quiet, common.force)
 
 
@@ -540,14 +661,83 @@ def compare(
 
 
 @stage_command()
-def run(raw_dir: RawArg, redact: RedactOpt = False, *, common: Common) -> None:
-    """Run every stage on RAW_DIR: ingest, passages, embed, segment, themes, report."""
-    cfg = common.settings(*(["redact=true"] if redact else []))
+def run(
+    raw_dir: RawArg,
+    redact: RedactOpt = False,
+    coding: CodingOpt = None,
+    codebook: CodebookOpt = None,
+    *,
+    common: Common,
+) -> None:
+    """Run every stage on RAW_DIR: ingest, passages, embed, segment, themes, code, report."""
+    cfg = common.settings(
+        *(["redact=true"] if redact else []), *_coding_overrides(coding, codebook)
+    )
     _outside_raw(raw_dir, common.out)
     with _session(common.out, cfg, ingests=True):
         _do_ingest(raw_dir, common.out, cfg, common.quiet, common.force)
         for name in RUN_ORDER[1:]:
             STEP[name](common.out, cfg, common.quiet, common.force)
+
+
+@stage_command(runs_stages=False)
+def export(
+    qdpx: Annotated[
+        Path | None,
+        typer.Option(
+            "--qdpx",
+            help="Write a REFI-QDA project (NVivo, ATLAS.ti, MAXQDA, ...).",
+            dir_okay=False,
+        ),
+    ] = None,
+    qdc: Annotated[
+        Path | None,
+        typer.Option("--qdc", help="Write the codebook alone (REFI-QDA .qdc).", dir_okay=False),
+    ] = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="Write every coded segment as CSV (interview, code, text, ...).",
+            dir_okay=False,
+        ),
+    ] = None,
+    themes: Annotated[
+        bool, typer.Option("--themes/--no-themes", help="Include the themes as codes of their own.")
+    ] = True,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Project name (default: OUT's folder name).")
+    ] = None,
+    *,
+    common: Common,
+) -> None:
+    """Hand the corpus and its coding to your QDA tool: every conversation as a text source,
+    your coding and the learnt coding (marked machine-suggested, with its confidence in a
+    note), the codebook with its hierarchy, and the themes as a code set.
+
+    Reads OUT (turns, coding/ from `insights code`, the themes); writes only the files named.
+    """
+    from .coding.handoff import build_project, export_project
+
+    if not (qdpx or qdc or csv):
+        raise _fail("export: give at least one of --qdpx, --qdc, --csv", 2)
+    common.settings()
+    for target in (qdpx, qdc, csv):
+        if target is not None and target.resolve().is_relative_to(common.out.resolve()):
+            raise _fail(f"export: write {target} outside the output folder {common.out}", 2)
+    try:
+        project = build_project(common.out, name, themes=themes)
+        written = export_project(project, qdpx=qdpx, qdc=qdc, csv=csv)
+    except (ArtifactError, ValueError, OSError) as exc:
+        raise _fail(f"export: {exc}") from None
+    c = project.counts
+    _say(
+        common.quiet,
+        f"{c['sources']} sources, {c['codes']} codes ({c['themes']} themes), {c['selections']} "
+        f"coded segments ({c['human']} yours, {c['machine']} machine-suggested)",
+    )
+    for path in written:
+        _say(common.quiet, f"wrote {path}")
 
 
 @stage_command(evaluate_app, "themes", runs_stages=False)
@@ -591,6 +781,53 @@ def evaluate_themes_cmd(
             )
             for line in g["not_found"][:10]:
                 typer.echo(f"  not found: {line}")
+
+
+@stage_command(evaluate_app, "coding", runs_stages=False)
+def evaluate_coding_cmd(
+    gold: Annotated[
+        str,
+        typer.Option(
+            "--gold",
+            help="Your coding (coded excerpts CSV, Taguette CSV/.sqlite3, .qdpx), or `turns` "
+            "for the codes a tagged CSV carried into the turns.",
+        ),
+    ],
+    codebook: CodebookOpt = None,
+    baseline: Annotated[
+        bool, typer.Option("--baseline/--no-baseline", help="Also fit the LR baseline.")
+    ] = True,
+    end_to_end: Annotated[
+        bool,
+        typer.Option("--end-to-end/--no-end-to-end", help="Also code the passages end to end."),
+    ] = True,
+    json_out: JsonOpt = None,
+    *,
+    common: Common,
+) -> None:
+    """Code each interview from the other interviews' coding only (leave one interview out):
+    precision, recall, F1, Cohen's kappa and Krippendorff's alpha per code and overall, given
+    your excerpts and end to end, beside logistic regression on the same vectors."""
+    from .evaluate import evaluate_coding
+    from .evaluate.coding import format_coding
+
+    if gold != "turns" and not Path(gold).is_file():
+        raise _fail(f"evaluate: --gold: no such file: {gold}", 2)
+    cfg = common.settings()
+    with _session(common.out, cfg):
+        result = _evaluation(
+            evaluate_coding,
+            common.out,
+            cfg,
+            gold=gold,
+            codebook=codebook,
+            baseline=baseline,
+            end_to_end=end_to_end,
+        )
+        if json_out:
+            write_json(result, json_out)
+        if not common.quiet:
+            typer.echo(format_coding(result))
 
 
 @stage_command(evaluate_app, "segments", runs_stages=False)

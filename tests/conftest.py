@@ -241,7 +241,7 @@ def themed(tmp_path_factory, segmented):
 @pytest.fixture(scope="session")
 def reported(tmp_path_factory, themed):
     """``themed`` plus the report, stamped :data:`REPORT_STAMP` (read only)."""
-    options = {"report": {"generated_at": REPORT_STAMP}}
+    options = {"code": {}, "report": {"generated_at": REPORT_STAMP}}
     folder = _stage_folder(tmp_path_factory, "reported", themed, options)
     yield folder.root
     folder.check_at_end()

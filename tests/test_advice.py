@@ -95,3 +95,33 @@ def test_points_take_their_explanation_and_split_at_the_next_advice():
         "Second, find partners. Like, build a team.",
     ]
     assert [p.score for p in points] == pytest.approx([0.9, 0.9])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "said, banned",
+    [
+        # The verb-object wording alone is cut off ("Never put yourself"): not a headline.
+        (
+            ["Never put yourself in a corner with one client.", "Never put yourself in a box."],
+            "Never put yourself",
+        ),
+        # No usable imperative and a first sentence that opens with a spoken marker.
+        (["So, like, you know, and then.", "And, um, yeah."], "So"),
+    ],
+)
+def test_advice_headlines_are_never_fragments(parse, said, banned):
+    from pipeline.evaluate.report import headline_problem
+    from pipeline.report.advice import AdvicePoint
+    from pipeline.report.takeaways import PointGroup, headline_for
+
+    spans = [parse(t) for t in said]
+    table = pd.DataFrame(
+        {"text": said, "imperative": [is_imperative(s) for s in spans]}, index=range(len(said))
+    )
+    points = [AdvicePoint(f"i{k}", f"i{k}#1.0", None, 0.9, [k]) for k in range(len(said))]
+    group = PointGroup(
+        points, None, None, ["client", "corner"], ["i0", "i1"], 1.0, [1.0, 1.0], [0, 1]
+    )
+    headline = headline_for(group, table, spans)
+    assert headline != banned and headline_problem(headline) is None, headline

@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 from pipeline.core.config import Config
+from pipeline.core.registry import run_stage
 from pipeline.report import run as report_run
 from pipeline.report.build import build_report
 from pipeline.report.findings import strip_lead
@@ -36,6 +37,7 @@ def sample_report(themed, tmp_path_factory):
     # The session's themed folder is read-only: the report is written into a copy of it.
     out = tmp_path_factory.mktemp("report") / "out"
     shutil.copytree(themed, out)
+    run_stage("code", out, Config())  # no coding given: the report has no codes part
     written = report_run(out, Config(), generated_at=STAMP)
     return (
         out,

@@ -244,6 +244,56 @@ HIERARCHY = Artifact(
 )
 
 
+# The researcher's coding and the coding learnt from it: one row per coded stretch and code.
+CODING = Artifact(
+    format="parquet",
+    name="coding",
+    path="coding/coding.parquet",
+    columns={
+        "interview_id": "string",
+        "source": "string",  # human (the researcher's excerpt) | machine (learnt)
+        "unit": "string",  # excerpt | passage | turn
+        "unit_id": "string",  # excerpt:N, a passage_id, or INTERVIEW#TURN
+        "turn_index": "Int64",
+        "last_turn": "Int64",
+        "start": "Int64",  # offsets in the interview text (turns joined by a blank line)
+        "end": "Int64",
+        "code": "string",  # the code's path, "Parent > Child"
+        "confidence": "Float64",  # 1 for the researcher's coding
+        "few_shot": "boolean",  # learnt from the code's words only (too few examples)
+        "evidence": "string",  # JSON list of the nearest coded units with this code
+        "excerpt": "Int64",  # the researcher's excerpt number (human rows)
+        "section": "string",
+        "text": "string",
+    },
+    stage="code",
+)
+
+# Every code of the codebook: how it was learnt and how much it was applied.
+CODES = Artifact(
+    format="parquet",
+    name="codes",
+    path="coding/codes.parquet",
+    columns={
+        "code": "string",
+        "name": "string",
+        "parent": "string",
+        "description": "string",
+        "learnt": "boolean",
+        "examples": "Int64",
+        "few_shot": "boolean",
+        "threshold": "Float64",
+        "expected_f1": "Float64",  # out-of-fold F1 on the coded interviews
+        "human_excerpts": "Int64",
+        "human_interviews": "Int64",
+        "machine_units": "Int64",
+        "machine_interviews": "Int64",
+        "interviews": "Int64",
+    },
+    stage="code",
+)
+
+
 TABLES_LIST = (
     TURNS,
     INTERVIEWS,
@@ -254,6 +304,8 @@ TABLES_LIST = (
     THEME_SECTIONS,
     THEME_INTERVIEWS,
     HIERARCHY,
+    CODING,
+    CODES,
 )
 
 
@@ -301,6 +353,20 @@ FILES = (
         "folder",
         "themes",
         "the fitted BERTopic model (safetensors)",
+    ),
+    _file(
+        "coding_info",
+        "coding/coding.json",
+        "json",
+        "code",
+        "where the coding came from, excerpts located (and why not), unit, roles, notes",
+    ),
+    _file(
+        "coding_suggestions",
+        "coding/suggestions.csv",
+        "text",
+        "code",
+        "the passages whose coding would help most, for the researcher to code next",
     ),
     _file(
         "report_json",

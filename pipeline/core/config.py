@@ -116,13 +116,12 @@ class EmbedConfig(_Section):
         "less accurate).",
     )
     batch_size: int = Field(
-        1,
+        64,
         ge=1,
-        description="1 encodes every text alone, so a vector never depends on what else was in "
-        "its batch "
-        "and themes are identical whether vectors came from the cache or not; 64 is about 2x "
-        "faster "
-        "(bench/benchmark.py) but vectors then depend on batching.",
+        description="Texts encoded at once. Batches hold only texts of the same token length, "
+        "so no padding is added and a vector does not depend on what else was in its batch: "
+        "themes are identical whether vectors came from the cache or not. 64 is about 2.5x as "
+        "fast as 1 (one text at a time) on a CPU.",
     )
     cache: bool = Field(
         True, description="Reuse vectors of passages already embedded with the same model."
@@ -294,6 +293,37 @@ class ThemesConfig(_Section):
         description="A theme with more than this share of its passages from one conversation is "
         "flagged single_conversation.",
     )
+    guided: Literal["auto", "off", "on"] = Field(
+        "auto",
+        description="Seed the themes with the researcher's codebook and coding (coding.file, "
+        "coding.codebook, coding.from_turns): each code's seed vector (its coded passages and "
+        "its words) draws the passages most like it and those passages' codes guide the UMAP "
+        "layout, so themes line up with codes where the codebook covers the data and new "
+        "themes appear where it does not (themes.json guided). auto: guided when a codebook or "
+        "coding is given; on: required (an error without one); off: never.",
+    )
+    guided_strength: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="How far a guided passage's vector moves toward its code's seed vector "
+        "(weighted average, then unit length; 0.25 as BERTopic's guided topic modelling).",
+    )
+    guided_text_weight: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Weight of a code's own words (name, description, examples) in its seed "
+        "vector beside the mean of its coded passages (a code with none: its words only).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _guided_words(cls, data: Any) -> Any:
+        # YAML reads a bare off/on (a config file, --set themes.guided=off) as false/true.
+        if isinstance(data, dict) and isinstance(data.get("guided"), bool):
+            data = {**data, "guided": "on" if data["guided"] else "off"}
+        return data
 
     @model_validator(mode="after")
     def _enough_candidates(self) -> ThemesConfig:
@@ -314,6 +344,47 @@ class CompareConfig(_Section):
     )
     permutations: int = Field(
         2000, ge=100, description="Permutations for the test with more than two cohorts."
+    )
+
+
+class CodingConfig(_Section):
+    file: str | None = Field(
+        None,
+        description="The researcher's coding to learn from: coded excerpts CSV (interview, code, "
+        "text), a Taguette highlights CSV or project .sqlite3, a REFI-QDA .qdpx; or a codebook "
+        "alone (.qdc, codebook CSV/YAML: codes applied few-shot from their descriptions).",
+    )
+    codebook: str | None = Field(
+        None,
+        description="A codebook (CSV, YAML or .qdc) with descriptions, hierarchy and colours for "
+        "the codes of `file`.",
+    )
+    from_turns: bool = Field(
+        True,
+        description="With no `file`, use the codes a tagged CSV carried into the turns "
+        "(turns.parquet `codes`).",
+    )
+    unit: Literal["auto", "passage", "turn"] = Field(
+        "auto",
+        description="What is coded: auto = whole turns when the researcher coded whole turns, "
+        "else passages.",
+    )
+    roles: Literal["auto", "interviewee", "all"] = Field(
+        "auto",
+        description="Whose words are coded: auto = the interviewer's too when at least 10% of "
+        "the coded excerpts are mostly the interviewer's.",
+    )
+    min_score: float = Field(
+        85.0, ge=50, le=100, description="Fuzzy score (0-100) a coded excerpt needs to be located."
+    )
+    min_examples: int = Field(
+        5, ge=1, description="A code with fewer coded units is applied few-shot from its words."
+    )
+    evidence: int = Field(3, ge=0, description="Nearest coded examples cited per coded unit.")
+    suggest: int = Field(
+        20,
+        ge=0,
+        description="Units listed in coding/suggestions.csv for the researcher to code next.",
     )
 
 
@@ -507,6 +578,7 @@ class Config(_Section):
     segment: SegmentConfig = Field(default_factory=SegmentConfig)
     themes: ThemesConfig = Field(default_factory=ThemesConfig)
     compare: CompareConfig = Field(default_factory=CompareConfig)
+    coding: CodingConfig = Field(default_factory=CodingConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)

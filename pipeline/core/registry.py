@@ -117,7 +117,7 @@ ORDER: tuple[Stage, ...] = (
         name="themes",
         command="insights themes",
         entry="pipeline.themes.stage:run",
-        inputs=("passages", "embeddings", "embeddings_info", "interviews", "segments"),
+        inputs=("turns", "passages", "embeddings", "embeddings_info", "interviews", "segments"),
         outputs=(
             "themes",
             "assignments",
@@ -127,9 +127,30 @@ ORDER: tuple[Stage, ...] = (
             "themes_model",
             "themes_info",
         ),
-        settings=("themes", "embed.model", "embed.backend", "embed.batch_size", "embed.cache"),
-        code=("themes", *CORE),
+        settings=(
+            "themes",
+            "embed.model",
+            "embed.backend",
+            "embed.batch_size",
+            "embed.cache",
+            # themes.guided seeds the fit with the codebook
+            "coding.file",
+            "coding.codebook",
+            "coding.from_turns",
+            "coding.min_score",
+        ),
+        code=("themes", "coding", "ingest/clean.py", *CORE),
         description="find themes across conversations with BERTopic built for interview passages",
+    ),
+    Stage(
+        name="code",
+        command="insights code",
+        entry="pipeline.coding.stage:run",
+        inputs=("turns", "passages", "embeddings", "embeddings_info", "segments"),
+        outputs=("coding", "codes", "coding_info", "coding_suggestions"),
+        settings=("coding", "embed"),
+        code=("coding", "ingest/clean.py", *CORE),
+        description="code the corpus with the researcher's codebook, learnt from their coding",
     ),
     Stage(
         name="report",
@@ -150,6 +171,9 @@ ORDER: tuple[Stage, ...] = (
             "theme_interviews",
             "hierarchy",
             "themes_info",
+            "coding",
+            "codes",
+            "coding_info",
         ),
         outputs=(
             "report_json",
@@ -162,6 +186,7 @@ ORDER: tuple[Stage, ...] = (
         # what the report says.
         settings=(
             "report",
+            "coding",
             "segment",
             "embed",
             "themes",

@@ -146,7 +146,10 @@ def read_gold_codes(path: Path) -> pd.DataFrame:
 def locate_excerpts(
     gold: pd.DataFrame, passages: pd.DataFrame, min_score: float = 80.0
 ) -> GoldMatch:
-    """Find the passage each coded excerpt falls in (fuzzy: tolerant of whitespace and filler)."""
+    """Find the passage each coded excerpt falls in (fuzzy: tolerant of whitespace and filler).
+
+    The older matcher, for passages without their turns; :func:`evaluate_themes` uses
+    :func:`locate_in_turns`."""
     by_interview = {k: g for k, g in passages.groupby("interview_id")}
     found, missing = [], []
     for row in gold.itertuples():
@@ -172,6 +175,36 @@ def locate_excerpts(
             {"interview": row.interview, "code": row.code, "text": row.text, "passage_id": best_id}
         )
     return GoldMatch(pd.DataFrame(found), missing)
+
+
+def locate_in_turns(gold: pd.DataFrame, turns: pd.DataFrame, passages: pd.DataFrame) -> GoldMatch:
+    """Find the passage each coded excerpt falls in with :func:`pipeline.coding.locate.locate`
+    (the excerpt is found in its interview's turns, then the passages it overlaps): the
+    passage of ``passages`` sharing the most characters with it, None when it is not
+    located or overlaps none of them."""
+    from ..coding.locate import locate
+    from ..coding.model import CodedExcerpt
+
+    excerpts = [
+        CodedExcerpt(str(r.interview), (str(r.code),) if str(r.code).strip() else (), str(r.text))
+        for r in gold.itertuples()
+    ]
+    found = locate(excerpts, turns, passages)
+    best: dict[int, str] = {}
+    if len(found.overlaps):
+        ov = found.overlaps.sort_values(
+            ["excerpt", "chars"], ascending=[True, False], kind="stable"
+        )
+        best = dict(ov.drop_duplicates("excerpt")[["excerpt", "passage_id"]].to_numpy().tolist())
+    rows, missing = [], []
+    for n, row in enumerate(gold.itertuples()):
+        pid = best.get(n)
+        if pid is None:
+            missing.append((row.interview, row.text))
+        rows.append(
+            {"interview": row.interview, "code": row.code, "text": row.text, "passage_id": pid}
+        )
+    return GoldMatch(pd.DataFrame(rows), missing)
 
 
 def best_match_f1(codes: list[str], themes: list[int]) -> dict[str, float]:
@@ -293,6 +326,7 @@ def evaluate_themes(out_dir: Path, config, *, gold: Path | None = None, embedder
     Returns:
         Internal measures per system and, with ``gold``, agreement with the coding.
     """
+    from ..core.catalog import TURNS, read_table
     from ..embed import make_embedder
 
     gold_path = gold
@@ -309,7 +343,7 @@ def evaluate_themes(out_dir: Path, config, *, gold: Path | None = None, embedder
     }
     if gold_path is not None:
         gold = read_gold_codes(gold_path)
-        match = locate_excerpts(gold, selected)
+        match = locate_in_turns(gold, read_table(TURNS, out_dir), selected)
         located = match.rows.dropna(subset=["passage_id"])
         position = {pid: i for i, pid in enumerate(selected["passage_id"])}
         idx = [position[p] for p in located["passage_id"]]

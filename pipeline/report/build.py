@@ -21,6 +21,7 @@ from ..embed import load_embeddings, make_embedder
 from ..results import load_results
 from ..segment.guide import load_guide
 from .advice import advice_points
+from .codes import build_coding
 from .findings import build_findings
 from .lists import build_lists, load_codebook
 from .method import build_method
@@ -110,6 +111,7 @@ def build_report(out_dir: Path, cfg: Config, generated_at: str, embedder=None) -
         ),
         lists=build_lists(parsed, quote, load_codebook(lists_file)) if choice.on else [],
         rare=build_rare(rest, rare_themes, parsed.table, quote, cfg),
+        coding=build_coding(out_dir, passages, quote, r.theme_labels()),
         method=build_method(r, cfg, out_dir, parsed, len(points), embed_info, choice),
     )
     report.method.report_sha256 = content_sha256(report)

@@ -24,11 +24,13 @@ import numpy as np
 import pandas as pd
 
 from ..core.config import Config
+from ..evaluate.report import quote_problem, summary_problem
 from ..results import OUTLIER, Results
 from .quotes import QuoteMaker
 from .schema import ContextTheme, RarePoint, Takeaway
 from .sentences import ParsedSentences
 from .takeaways import normalise
+from .verbatim import clean_verbatim
 
 # Spoken openers that make a sentence read as a reply rather than a statement.
 DISCOURSE_LEAD = re.compile(
@@ -330,6 +332,15 @@ def _sentence_rows(ev: ThemeEvidence, parsed: ParsedSentences) -> list[int]:
     return [i for i, pid in enumerate(parsed.table["passage_id"]) if pid in ids]
 
 
+def readable(text: str) -> bool:
+    """Whether a sentence can stand alone in the report: once cleaned it starts and ends as a
+    sentence (no trailing "...", no timestamp, no unbalanced quote) and, without its spoken
+    opener, reads as a statement. Transcripts of long talk are full of sentences that trail
+    off or run into the next speaker; a reader should not meet them as summaries."""
+    shown = clean_verbatim(str(text)).strip()
+    return quote_problem(shown) is None and summary_problem(strip_lead(shown)) is None
+
+
 def _candidates(ev: ThemeEvidence, rows: list[int], parsed: ParsedSentences) -> list[int]:
     """Sentences that can sum a theme up: statements of 8-40 words holding a keyword."""
     table = parsed.table
@@ -345,7 +356,9 @@ def _candidates(ev: ThemeEvidence, rows: list[int], parsed: ParsedSentences) -> 
         hits = len(words & key_words)
         if hits:
             scored.append((-hits, rank[table.at[i, "passage_id"]], i))
-    return [i for *_, i in sorted(scored)[:25]]
+    best = [i for *_, i in sorted(scored)[:40]]
+    fit = [i for i in best if readable(str(table.at[i, "text"]))]
+    return (fit or best)[:25]
 
 
 def central_sentences(
@@ -391,7 +404,7 @@ def theme_quotes(
     by_passage = defaultdict(list)
     for i in _sentence_rows(ev, parsed):
         by_passage[table.at[i, "passage_id"]].append(i)
-    quotes, seen = [], set(skip)
+    quotes, seen, spare = [], set(skip), []
     for row in ev.passages.itertuples():
         if row.interview_id in seen or row.passage_id not in by_passage:
             continue
@@ -406,10 +419,20 @@ def theme_quotes(
         )
         anchor = str(table.at[best, "text"])
         excerpt = getattr(quote, "excerpt", None)
-        quotes.append(excerpt(row.passage_id, anchor) if excerpt else quote(row.passage_id, anchor))
+        made = excerpt(row.passage_id, anchor) if excerpt else quote(row.passage_id, anchor)
+        if quote_problem(made.text) is not None:
+            spare.append((row.interview_id, made))  # used only if too few clean ones
+            continue
+        quotes.append(made)
         seen.add(row.interview_id)
         if len(quotes) == limit:
             break
+    for interview, made in spare:
+        if len(quotes) >= limit:
+            break
+        if interview not in seen:
+            quotes.append(made)
+            seen.add(interview)
     return quotes
 
 

@@ -217,6 +217,7 @@ def render_html(report: Report, images: dict[str, bytes]) -> str:
     nav += [("context", "Context")] if report.context else []
     nav += [("numbers", "Numbers")] if shows["numbers"] else []
     nav += [("lists", "Lists")] if shows["lists"] else []
+    nav += [("codes", "Codes")] if report.coding else []
     nav += [("rare", "Only one or two said"), ("method", "Method")]
     parts = [
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -300,6 +301,8 @@ def render_html(report: Report, images: dict[str, bytes]) -> str:
         parts.append(numbers_html(report, images))
     if shows["lists"]:
         parts.append(lists_html(report))
+    if report.coding:
+        parts.append(codes_html(report))
     parts += rare_and_method_html(report, total)
     return "".join(parts)
 
@@ -354,6 +357,82 @@ def lists_html(report: Report) -> str:
         )
     parts.append("</section>")
     return "".join(parts)
+
+
+def coding_intro(report: Report) -> str:
+    """One sentence: where the coding came from, how much was found, what was learnt."""
+    c = report.coding
+    learnt = (
+        f"; learnt from the {c.coded_conversations} conversation(s) you coded and applied to "
+        f"{c.learnt_conversations} more"
+        if c.learnt_conversations
+        else f"; {c.coded_conversations} conversation(s) coded by you, none left to code"
+    )
+    return (
+        f"Your codebook ({len(c.codes)} codes in use) from {c.source}: {c.located} of "
+        f"{c.excerpts} coded excerpts found in the transcripts{learnt}. Unit: {c.unit_reason}."
+    )
+
+
+def code_support(c, total: int) -> str:
+    """'12 of 17 conversations (9 coded by you, 40 learnt passages; expected F1 0.58)'."""
+    how = (
+        "applied from its words (few examples)"
+        if c.few_shot
+        else (f"expected F1 {c.expected_f1:.2f}" if c.expected_f1 is not None else "not learnt")
+    )
+    parts = [f"{c.researcher_excerpts} excerpts coded by you"]
+    if c.learnt_units:
+        parts.append(f"{c.learnt_units} learnt units in {c.learnt_conversations} more; {how}")
+    return f"{support_text(c.conversations, total)} ({', '.join(parts)})"
+
+
+def codes_html(report: Report) -> str:
+    c = report.coding
+    total = report.overview.conversations
+    out = [f'<section id="codes"><h2>Codes</h2><p class="muted">{esc(coding_intro(report))}</p>']
+    for code in c.codes:
+        sections = ", ".join(f"{esc(k)}: {v}" for k, v in code.sections.items())
+        themes = f"; themes: {esc(', '.join(code.themes))}" if code.themes else ""
+        desc = f"<p>{esc(code.description)}</p>" if code.description else ""
+        out.append(
+            f"<h3>{esc(code.code)}</h3>{desc}"
+            f'<p class="support">{esc(code_support(code, total))}</p>'
+            f'<p class="kw">sections: {sections or "none"}{themes}</p>'
+            + "".join(
+                f'<p class="muted">{esc(n)}:</p>{_quote_html(q)}'
+                for q, n in zip(code.quotes, code.quote_notes)
+            )
+        )
+    if c.new_themes:
+        out.append(
+            "<p><b>Themes no code covers</b> (new ground for the codebook): "
+            f"{esc(', '.join(c.new_themes))}.</p>"
+        )
+    out += [f'<p class="muted">{esc(n)}</p>' for n in c.notes]
+    out.append("</section>")
+    return "".join(out)
+
+
+def codes_markdown(report: Report) -> list[str]:
+    c = report.coding
+    total = report.overview.conversations
+    out = ["## Codes\n", md(coding_intro(report)) + "\n"]
+    for code in c.codes:
+        sections = ", ".join(f"{k}: {v}" for k, v in code.sections.items()) or "none"
+        themes = f"; themes: {', '.join(code.themes)}" if code.themes else ""
+        desc = f"{md(code.description)}\n\n" if code.description else ""
+        out.append(
+            f"### {md(code.code)}\n\n{desc}{md(code_support(code, total))}. "
+            f"Sections: {md(sections)}{md(themes)}.\n\n"
+            + "\n".join(
+                f"_{md(n)}:_\n\n{_quote_md(q)}" for q, n in zip(code.quotes, code.quote_notes)
+            )
+        )
+    if c.new_themes:
+        out.append(f"**Themes no code covers** (new ground): {md(', '.join(c.new_themes))}.\n")
+    out += [f"_{md(n)}_\n" for n in c.notes]
+    return out
 
 
 def rare_and_method_html(report: Report, total: int) -> list[str]:
@@ -513,6 +592,8 @@ def render_markdown(report: Report) -> str:
         out += numbers_markdown(report)
     if shows["lists"]:
         out += lists_markdown(report)
+    if report.coding:
+        out += codes_markdown(report)
     out.append("## Only one or two said\n")
     for p in report.rare:
         out.append(

@@ -178,6 +178,46 @@ class RarePoint(_Model):
     quote: Quote
 
 
+class CodeSummary(_Model):
+    code: str = Field(description="The code's path, 'Parent > Child'.")
+    description: str = ""
+    conversations: int = Field(description="Conversations with this code, yours or learnt.")
+    researcher_excerpts: int = Field(description="Your excerpts with this code.")
+    researcher_conversations: int
+    learnt_units: int = Field(description="Passages (or turns) coded by what was learnt.")
+    learnt_conversations: int
+    few_shot: bool = Field(
+        False, description="Too few coded examples: applied from the code's own words."
+    )
+    expected_f1: float | None = Field(
+        None, description="F1 on your coded interviews, each held out in turn: what to expect."
+    )
+    sections: dict[str, int] = Field(default_factory=dict, description="Section -> units.")
+    themes: list[str] = Field(
+        default_factory=list, description="The themes most of its passages fall in."
+    )
+    quotes: list[Quote] = Field(default_factory=list)
+    quote_notes: list[str] = Field(
+        default_factory=list,
+        description="Per quote: 'coded by you' or 'learnt, confidence 0.83'.",
+    )
+
+
+class CodingPart(_Model):
+    source: str = Field(description="Where the coding came from.")
+    unit: str = Field(description="What was coded: passage or turn (and why, in unit_reason).")
+    unit_reason: str
+    excerpts: int
+    located: int
+    coded_conversations: int = Field(description="Conversations you coded (learnt from).")
+    learnt_conversations: int = Field(description="Conversations coded from what was learnt.")
+    codes: list[CodeSummary]
+    new_themes: list[str] = Field(
+        default_factory=list, description="Themes where no code's passages gather: new ground."
+    )
+    notes: list[str] = Field(default_factory=list)
+
+
 class SkippedFile(_Model):
     path: str
     status: str
@@ -214,6 +254,9 @@ class Report(_Model):
     numbers: list[NumberFact]
     lists: list[ListGroup]
     rare: list[RarePoint]
+    coding: CodingPart | None = Field(
+        None, description="Your codebook applied to the corpus (only when coding was given)."
+    )
     method: Method
     figures: dict[str, str] = Field(
         default_factory=dict, description="Figure name -> PNG file name beside report.md."

@@ -12,8 +12,9 @@ import re
 import pandas as pd
 
 from ..core.config import Config
+from ..evaluate.report import quote_problem
 from ..results import OUTLIER, Results
-from .findings import strip_lead
+from .findings import readable, strip_lead
 from .quotes import QuoteMaker
 from .schema import Section, SectionTheme
 from .sentences import ParsedSentences
@@ -25,7 +26,7 @@ def _best_sentence(
     """The row of the passages' sentence with most theme keywords (readable, not a question)."""
     table = parsed.table
     candidates = table[table["passage_id"].isin(passage_ids)]
-    best, best_key = None, None
+    scored = []
     rank = {pid: i for i, pid in enumerate(passage_ids)}
     for r, row in candidates.iterrows():
         words = len(row["text"].split())
@@ -35,10 +36,13 @@ def _best_sentence(
         hits = sum(1 for k in keywords if k in words)
         if hits == 0:
             continue
-        key = (-hits, rank[row["passage_id"]], row["sentence_index"])
-        if best_key is None or key < best_key:
-            best, best_key = r, key
-    return best
+        scored.append(((-hits, rank[row["passage_id"]], row["sentence_index"]), r))
+    scored.sort()
+    # The best-scoring sentence that can stand alone; else the best-scoring one.
+    for _, r in scored[:30]:
+        if readable(str(table.at[r, "text"])):
+            return r
+    return scored[0][1] if scored else None
 
 
 def _section_theme(
@@ -64,7 +68,14 @@ def _section_theme(
     # The summary reads as a statement: the quote's clean words without a spoken opener.
     summary = strip_lead(summary_quote.text)
     other = ordered[ordered["interview_id"] != summary_quote.interview_id]
-    rep = quote((other if len(other) else ordered)["passage_id"].iloc[0])
+    pool = (other if len(other) else ordered)["passage_id"].tolist()
+    rep = quote(pool[0])
+    for pid in pool[1:20]:  # the most typical passage whose quote reads cleanly
+        if quote_problem(rep.text) is None:
+            break
+        rep = quote(pid)
+    if quote_problem(rep.text) is not None:
+        rep = quote(pool[0])
     return SectionTheme(
         theme_id=theme_id,
         label=label,

@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from ..evaluate.report import headline_problem
 from .advice import AdvicePoint, strip_lead
 
 
@@ -230,12 +231,22 @@ def headline_for(group: PointGroup, sentences, spans) -> str:
     counts = Counter(key for key, _ in per_conversation)
     position = {w: i for i, w in enumerate(group.keywords)}
     ranked = sorted(counts, key=lambda k: (-counts[k], position.get(k[1], len(position)), k))
+    # The first wording a reader can take as a headline: a cut-off fragment ("Never put
+    # yourself") or a spoken opener is skipped for the next most shared one.
     for key in ranked:
-        if key in wordings:
-            text = min(wordings[key], key=lambda w: (-wordings[key][w], len(w.split()), w))
-            return text[:1].upper() + text[1:]
+        for text in sorted(
+            wordings.get(key, ()), key=lambda w: (-wordings[key][w], len(w.split()), w)
+        ):
+            text = text[:1].upper() + text[1:]
+            if not headline_problem(text):
+                return text
     first = strip_lead(sentences.at[group.points[0].rows[0], "text"])
-    return first.split(",")[0].rstrip(".!?")[:80]
+    first = first.split(",")[0].rstrip(".!?")[:80]
+    if first and not headline_problem(first):
+        return first
+    from .findings import headline_from  # findings builds on this module
+
+    return headline_from([], list(group.keywords))
 
 
 def rank_groups(groups: list[PointGroup]) -> list[PointGroup]:

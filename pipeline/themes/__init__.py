@@ -5,6 +5,7 @@
 - :mod:`.representation`: keyword steps after c-TF-IDF (BERTopic ``BaseRepresentation``s);
 - :mod:`.labels`: labels made of key phrases people said;
 - :mod:`.model`: the composed BERTopic, its fit, membership and persistence;
+- :mod:`.guided`: seeds from the researcher's codebook and coding (``themes.guided``);
 - :mod:`.tables`: summaries and side tables;
 - :mod:`.stage`: the stage's ``run`` (reads and writes through the catalog).
 

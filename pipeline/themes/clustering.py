@@ -149,12 +149,16 @@ def umap_model(n: int, cfg: ThemesConfig, seed: int | None = None):
 _umap = umap_model  # the name it had before the split
 
 
-# (n passages, settings, passage vectors or None) -> (unfitted estimator, its description)
-ClusteringFactory = Callable[[int, ThemesConfig, np.ndarray | None], tuple[Any, ThemeModelParts]]
+# (n passages, settings, passage vectors or None, labels=UMAP's semi-supervised target or None)
+# -> (unfitted estimator, its description)
+ClusteringFactory = Callable[..., tuple[Any, ThemeModelParts]]
 
 
 def kmeans_clustering(
-    n: int, cfg: ThemesConfig, embeddings: np.ndarray | None = None
+    n: int,
+    cfg: ThemesConfig,
+    embeddings: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
 ) -> tuple[SilhouetteKMeans, ThemeModelParts]:
     """k-means with k by silhouette, within a range around the rule of thumb sqrt(n / 2).
 
@@ -167,6 +171,8 @@ def kmeans_clustering(
         cfg: the themes settings (``k_min``, ``k_max``, ``k_max_cap``, ``k_layouts``, ``seed``).
         embeddings: the passage vectors; with them, ``cfg.k_layouts - 1`` further UMAP
             layouts are made now and k is judged on all of them.
+        labels: UMAP's semi-supervised target for those layouts (a guided fit: each
+            passage's code, -1 for a passage no code draws), as the fit's own layout has.
 
     Returns:
         The unfitted estimator and its description.
@@ -177,7 +183,7 @@ def kmeans_clustering(
     views = []
     if embeddings is not None:
         views = [
-            umap_model(n, cfg, cfg.seed + i).fit_transform(embeddings)
+            umap_model(n, cfg, cfg.seed + i).fit_transform(embeddings, y=labels)
             for i in range(1, cfg.k_layouts)
         ]
     layouts = 1 + len(views)
@@ -202,13 +208,19 @@ def hdbscan_min_cluster_size(n: int, cfg: ThemesConfig) -> int:
     )
 
 
-def hdbscan_clustering(n: int, cfg: ThemesConfig, embeddings: np.ndarray | None = None):
+def hdbscan_clustering(
+    n: int,
+    cfg: ThemesConfig,
+    embeddings: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+):
     """HDBSCAN on the UMAP layout; its outliers are reassigned after the fit (``reduce_outliers``).
 
     Args:
         n: the number of passages.
         cfg: the themes settings (minimum sizes, see :func:`hdbscan_min_cluster_size`).
         embeddings: unused (the same signature as every clustering factory).
+        labels: unused (BERTopic gives UMAP its target).
 
     Returns:
         The unfitted ``hdbscan.HDBSCAN`` and its description.
@@ -251,7 +263,10 @@ def clustering_name(n: int, cfg: ThemesConfig) -> str:
 
 
 def choose_clustering(
-    n: int, cfg: ThemesConfig, embeddings: np.ndarray | None = None
+    n: int,
+    cfg: ThemesConfig,
+    embeddings: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
 ) -> tuple[Any, ThemeModelParts]:
     """The clustering component for ``n`` passages, as ``themes.clustering`` names it.
 
@@ -260,8 +275,9 @@ def choose_clustering(
         cfg: the themes settings.
         embeddings: the passage vectors; with them, k-means's k is judged on several UMAP
             layouts (``cfg.k_layouts``).
+        labels: UMAP's semi-supervised target of a guided fit, or None.
 
     Returns:
         The unfitted clustering estimator (BERTopic's ``hdbscan_model``) and its description.
     """
-    return CLUSTERINGS[clustering_name(n, cfg)](n, cfg, embeddings)
+    return CLUSTERINGS[clustering_name(n, cfg)](n, cfg, embeddings, labels=labels)

@@ -56,6 +56,7 @@ def build_topic_model(
     analyzer: LemmaAnalyzer,
     cfg: ThemesConfig,
     embeddings: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
 ) -> tuple[BERTopic, ThemeModelParts]:
     """BERTopic composed of the themes components, unfitted.
 
@@ -65,11 +66,12 @@ def build_topic_model(
         analyzer: the vectorizer's tokeniser.
         cfg: the themes settings.
         embeddings: the passage vectors; with them, k-means's k is judged on several layouts.
+        labels: UMAP's semi-supervised target of a guided fit (those layouts get it too).
 
     Returns:
         The model and the description of the clustering chosen.
     """
-    cluster, parts = choose_clustering(n, cfg, embeddings)
+    cluster, parts = choose_clustering(n, cfg, embeddings, labels=labels)
     model = BERTopic(
         embedding_model=embedder,
         umap_model=umap_model(n, cfg),
@@ -123,8 +125,14 @@ def fit_themes(
     analyzer: LemmaAnalyzer,
     cfg: ThemesConfig,
     store: Path | None = None,
+    guidance=None,
 ):
     """Fit the composed BERTopic; with HDBSCAN, reassign its outliers and update the keywords.
+
+    A guided fit (:mod:`.guided`) clusters the guidance's moved vectors with its labels
+    (the researcher's codes, the seeds drawing the other passages) as UMAP's
+    semi-supervised target (BERTopic's ``y``); the topic
+    vectors and the outlier reassignment then use the passages' own vectors.
 
     Args:
         docs: the passages' texts.
@@ -133,6 +141,7 @@ def fit_themes(
         analyzer: the vectorizer's tokeniser.
         cfg: the themes settings.
         store: the cache folder for word vectors, or None.
+        guidance: a :class:`~.guided.Guidance` of these passages, or None (unguided).
 
     Returns:
         ``(model, topics, probabilities, parts)``: the fitted model, each passage's theme
@@ -140,10 +149,22 @@ def fit_themes(
         membership is :func:`membership`) and the clustering's description, with the
         silhouette by k or the number of outliers reassigned.
     """
+    vectors, target = embeddings, None
+    if guidance is not None:
+        vectors, target = guidance.vectors, guidance.target
     model, parts = build_topic_model(
-        BackendAdapter(embedder, store), len(docs), analyzer, cfg, embeddings
+        BackendAdapter(embedder, store), len(docs), analyzer, cfg, vectors, labels=target
     )
-    topics, probs = model.fit_transform(docs, embeddings=embeddings)
+    if guidance is None:
+        topics, probs = model.fit_transform(docs, embeddings=embeddings)
+    else:
+        topics, probs = model.fit_transform(docs, embeddings=vectors, y=target)
+        # BERTopic's topic vectors are made of the vectors it clustered: make them of the
+        # passages' own (the same mean by topic, in topic order), for transform and outliers.
+        labels = np.asarray(topics, dtype=int)
+        model.topic_embeddings_ = np.array(
+            [np.asarray(embeddings)[labels == t].mean(axis=0) for t in sorted(set(topics))]
+        )
     topics = list(topics)
     scores = getattr(model.hdbscan_model, "scores_", None)
     if scores:

@@ -14,6 +14,8 @@ from ..core.registry import phase
 from ..ingest.language import UNDETERMINED, language_name
 from ..ingest.roles import INTERVIEWEE
 from .clustering import OUTLIER
+from .guided import from_config as guidance_from_config
+from .guided import guided_notes, theme_codes
 from .model import embedding_record, fit_themes, membership, model_writer
 from .tables import (
     THEME_COLUMNS,
@@ -167,9 +169,14 @@ def _sections(out_dir: Path, passages: pd.DataFrame) -> pd.Series:
 def run(out_dir: Path, config: Config, embedder=None) -> pd.DataFrame:
     """Fit the themes on the interviewee passages and write the themes artifacts.
 
+    With a codebook or coding (``coding.file``, ``coding.codebook``, ``coding.from_turns``)
+    and ``themes.guided`` auto or on, the fit is guided by the codes (:mod:`.guided`) and
+    themes.json ``guided`` says which theme lines up with which code and which are new.
+
     Args:
         out_dir: the output folder holding the passages, embeddings and segments.
-        config: the effective configuration (``themes`` and ``embed`` settings are read).
+        config: the effective configuration (``themes``, ``embed`` and, for a guided fit,
+            ``coding.file``, ``coding.codebook`` and ``coding.from_turns`` are read).
         embedder: an embedder to reuse (default: the one ``embed`` settings name).
 
     Returns:
@@ -179,8 +186,10 @@ def run(out_dir: Path, config: Config, embedder=None) -> pd.DataFrame:
 
     Raises:
         ArtifactError: the vectors were made with another model than the config names.
+        ValueError: ``themes.guided: on`` with no codebook or coding, or a coding file that
+            cannot be read.
     """
-    from ..embed import load_embeddings, make_embedder
+    from ..embed import embed_texts, load_embeddings, make_embedder
 
     out_dir = Path(out_dir)
     cfg = config.themes
@@ -225,8 +234,14 @@ def run(out_dir: Path, config: Config, embedder=None) -> pd.DataFrame:
         return _no_themes(out_dir, reason, summary, notes)
     docs = selected["clean_text"].tolist()
     store = cache_dir(out_dir) if config.embed.cache else None
+    with phase("guide"):
+        guidance, unguided = guidance_from_config(
+            out_dir, config, selected, emb, lambda texts: embed_texts(texts, embedder, store)[0]
+        )
     with phase("fit"):
-        model, topics, _, parts = fit_themes(docs, emb, embedder, analyzer, cfg, store)
+        model, topics, _, parts = fit_themes(
+            docs, emb, embedder, analyzer, cfg, store, guidance=guidance
+        )
 
     selected["theme_id"] = topics
     # One meaning whatever the clustering: cosine similarity to the theme's centroid.
@@ -248,6 +263,11 @@ def run(out_dir: Path, config: Config, embedder=None) -> pd.DataFrame:
     n_out = int((selected["theme_id"] == OUTLIER).sum())
     n_themes = int((themes["theme_id"] != OUTLIER).sum())
     single = themes[themes["single_conversation"] & (themes["theme_id"] != OUTLIER)]
+    guided = {"enabled": False, "reason": unguided}
+    if guidance is not None:
+        matches = theme_codes(topics, guidance, emb, OUTLIER)
+        guided = guided_record(guidance, matches, cfg)
+        notes = [*notes, *guided_notes(matches, guidance.seeds)]
     save(
         "themes_info",
         {
@@ -261,6 +281,7 @@ def run(out_dir: Path, config: Config, embedder=None) -> pd.DataFrame:
             "single_conversation_themes": {
                 str(r.theme_id): r.top_conversation_share for r in single.itertuples()
             },
+            "guided": guided,
             "notes": notes,
         },
         out_dir,
@@ -273,6 +294,36 @@ def run(out_dir: Path, config: Config, embedder=None) -> pd.DataFrame:
         n_out,
     )
     return themes
+
+
+def guided_record(guidance, matches: list[dict], cfg: ThemesConfig) -> dict:
+    """themes.json ``guided`` of a guided fit: the seeds, the counts and each theme's code.
+
+    Args:
+        guidance: the fit's :class:`~.guided.Guidance`.
+        matches: :func:`~.guided.theme_codes` of the fitted themes.
+        cfg: the themes settings (``guided_strength``, ``guided_text_weight``).
+
+    Returns:
+        ``enabled`` (True), ``source``, ``strength``, ``text_weight``, the counts of
+        :meth:`~.guided.Guidance.summary` (``n_seeds``, ``coded_passages``,
+        ``coded_interviews_rate``, ``drawn_passages``, ``unguided_passages``), ``seeds``
+        (code, coded_passages, source), ``themes`` (one dict per theme, see
+        :func:`~.guided.theme_codes`), ``new_themes`` (their ids) and
+        ``codes_without_theme``.
+    """
+    matched = {m["code"] for m in matches if m["kind"] == "code"}
+    return {
+        "enabled": True,
+        "source": guidance.source,
+        "strength": cfg.guided_strength,
+        "text_weight": cfg.guided_text_weight,
+        **guidance.summary(),
+        "seeds": guidance.seeds.record(),
+        "themes": matches,
+        "new_themes": [m["theme_id"] for m in matches if m["kind"] == "new"],
+        "codes_without_theme": [c for c in guidance.seeds.codes if c not in matched],
+    }
 
 
 def _no_themes(out_dir: Path, reason: str, summary: dict, notes: list[str]) -> pd.DataFrame:
@@ -314,6 +365,7 @@ def _no_themes(out_dir: Path, reason: str, summary: dict, notes: list[str]) -> p
             "outliers": 0,
             "outlier_share": 0.0,
             "single_conversation_themes": {},
+            "guided": {"enabled": False, "reason": reason},
             "skipped": reason,
             "notes": [reason, *notes],
         },
