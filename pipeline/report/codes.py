@@ -82,6 +82,21 @@ def build_coding(out_dir, passages: pd.DataFrame, quote: QuoteMaker, labels: dic
         .agg(list)
         .to_dict()
     )
+    role = {
+        (str(i), int(t)): str(r)
+        for i, t, r in zip(passages["interview_id"], passages["turn_index"], passages["role"])
+    }
+
+    def interviewer_first_turn(rows: pd.DataFrame) -> pd.Series:
+        # Quotes are what participants said: an interviewer's coded words are quoted last.
+        return pd.Series(
+            [
+                role.get((str(i), int(t))) == "interviewer"
+                for i, t in zip(rows["interview_id"], rows["turn_index"])
+            ],
+            index=rows.index,
+        )
+
     summaries = []
     for c in codes.itertuples():
         mine = coding[coding["code"] == c.code]
@@ -91,16 +106,22 @@ def build_coding(out_dir, passages: pd.DataFrame, quote: QuoteMaker, labels: dic
         machine = mine[mine["source"] == "machine"].sort_values(
             ["confidence", "unit_id"], ascending=[False, True], kind="stable"
         )
+        human_q = human.assign(_asked=interviewer_first_turn(human)).sort_values(
+            "_asked", kind="stable"
+        )
+        machine_q = machine.assign(_asked=interviewer_first_turn(machine)).sort_values(
+            "_asked", kind="stable"
+        )
         quotes, notes, learnt = [], [], 0
         seen: set[str] = set()
-        for r in human.itertuples():  # one of the researcher's own, for what the code means
+        for r in human_q.itertuples():  # one of the researcher's own, for what the code means
             q = _quote_of(r, by_turn, quote)
             if q is not None:
                 quotes.append(q)
                 notes.append("coded by you")
                 seen.add(str(r.interview_id))
                 break
-        for r in machine.itertuples():
+        for r in machine_q.itertuples():
             if learnt >= LEARNT_QUOTES:
                 break
             if str(r.interview_id) in seen:

@@ -420,6 +420,8 @@ def theme_quotes(
         anchor = str(table.at[best, "text"])
         excerpt = getattr(quote, "excerpt", None)
         made = excerpt(row.passage_id, anchor) if excerpt else quote(row.passage_id, anchor)
+        if any(" ".join(made.text.split()) == " ".join(q.text.split()) for q in quotes):
+            continue  # the same words said in two sessions (a task read out) are one quote
         if quote_problem(made.text) is not None:
             spare.append((row.interview_id, made))  # used only if too few clean ones
             continue
