@@ -406,7 +406,7 @@ def _do_code(out: Path, cfg: Config, quiet: bool, force: bool = False) -> None:
         f1 = (
             "few-shot"
             if row.few_shot
-            else ("" if pd_isna(row.expected_f1) else f"{row.expected_f1:.2f}")
+            else ("" if row.expected_f1 != row.expected_f1 else f"{row.expected_f1:.2f}")
         )
         view.add_row(
             str(row.code),
@@ -427,10 +427,6 @@ def _do_code(out: Path, cfg: Config, quiet: bool, force: bool = False) -> None:
             text = text if len(text) <= 90 else text[:87] + "..."
             _say(quiet, f"  {row.unit_id}: {text!r} ({row.reason})")
     _say(quiet, f"wrote {location('coding', out)}, codes.parquet, coding.json")
-
-
-def pd_isna(value: Any) -> bool:
-    return value is None or value != value
 
 
 def _do_report(out: Path, cfg: Config, quiet: bool, force: bool = False) -> None:

@@ -147,7 +147,11 @@ class CodingRun:
         }
 
 
-def _roles(located: LocateResult, turns: pd.DataFrame, choice: str) -> tuple[tuple, str]:
+def coded_roles(
+    located: LocateResult, turns: pd.DataFrame, choice: str = "auto"
+) -> tuple[tuple, str]:
+    """Whose words are coded (``coding.roles``; auto: see :data:`INTERVIEWER_CODED_SHARE`)
+    and why, in one sentence."""
     if choice == "interviewee":
         return (INTERVIEWEE,), "interviewee speech only (coding.roles)"
     if choice == "all":
@@ -329,7 +333,7 @@ def autocode(
     choice = choose_unit(located, turns, passages)
     if settings.unit in ("passage", "turn") and settings.unit != choice.unit:
         choice = UnitChoice(settings.unit, f"{settings.unit}s, as coding.unit says", choice.stats)
-    roles, roles_reason = _roles(located, turns, settings.roles)
+    roles, roles_reason = coded_roles(located, turns, settings.roles)
     units, unit_vectors = _units(choice.unit, roles, turns, passages, vectors)
     if "in_main_language" in units.columns:
         # As the themes do: an English model learnt from English coding says little about
@@ -503,4 +507,4 @@ def _code_table(
     return pd.DataFrame(rows)
 
 
-__all__ = ["CodingRun", "CodingSettings", "TABLE_COLUMNS", "autocode"]
+__all__ = ["CodingRun", "CodingSettings", "TABLE_COLUMNS", "autocode", "coded_roles"]

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..coding.agreement import Fold, LOIOResult, evaluate_loio, single_label_scores
+from ..coding.autocode import coded_roles
 from ..coding.classify import (
     CoderSettings,
     choose_unit,
@@ -57,7 +58,6 @@ from ..coding.model import Codebook
 GOLD_FROM_TURNS = "turns"
 """``gold`` value meaning: the coding is turns.parquet's ``codes`` column."""
 
-ROLE_SHARE = 0.02
 """End to end, a role's units are coded when at least this share of the located excerpts'
 characters lies in that role's turns (a stray excerpt reaching into an interviewer's turn
 does not make every interviewer passage a unit)."""
@@ -367,7 +367,8 @@ def _end_to_end(
     """Code every passage (or turn) of the coded roles and interviews, leave one out."""
     choice = choose_unit(found, turns, passages)
     shares = _roles_coded(found, turns)
-    roles = [r for r, s in shares.items() if s >= ROLE_SHARE]
+    # The speech the code stage would code, by the same rule, so this measures that stage.
+    roles = list(coded_roles(found, turns)[0])
     frame, vecs = (
         (turns, vectors_of_turns) if choice.unit == "turn" else (passages, passage_vectors)
     )
@@ -504,7 +505,6 @@ def format_coding(result: dict, *, per_code: bool = True) -> str:
 __all__ = [
     "BASELINE",
     "GOLD_FROM_TURNS",
-    "ROLE_SHARE",
     "baseline_fit_predict",
     "evaluate_coding",
     "format_coding",
