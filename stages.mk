@@ -32,7 +32,7 @@ code: $(OUT)/coding/coding.parquet
 $(OUT)/coding/coding.parquet: $(INSTALLED) $(OUT)/turns.parquet $(OUT)/passages.parquet $(OUT)/embeddings.npy $(OUT)/segments.parquet $(CONFIG_FILE) $(CODE_CODE)
 	$(INSIGHTS) code --out "$(OUT)"$(CODE_ARGS)
 
-REPORT_CODE := $(wildcard pipeline/report/*.py pipeline/report/*/*.py pipeline/report/*.yaml) pipeline/results.py pipeline/core/nlp.py pipeline/evaluate/report.py pipeline/core/config.py pipeline/core/catalog.py pipeline/core/atomic.py
+REPORT_CODE := $(wildcard pipeline/report/*.py pipeline/report/*/*.py pipeline/report/*.yaml) pipeline/results.py pipeline/core/nlp.py pipeline/evaluate/report.py pipeline/segment/guide.py pipeline/segment/stage.py pipeline/core/config.py pipeline/core/catalog.py pipeline/core/atomic.py
 report: $(OUT)/report/report.json
 $(OUT)/report/report.json: $(INSTALLED) $(OUT)/turns.parquet $(OUT)/passages.parquet $(OUT)/embeddings.npy $(OUT)/segments.parquet $(OUT)/themes.parquet $(OUT)/coding/coding.parquet $(CONFIG_FILE) $(REPORT_CODE)
 	$(INSIGHTS) report --out "$(OUT)"$(REPORT_ARGS)

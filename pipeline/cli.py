@@ -51,6 +51,12 @@ evaluate_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(evaluate_app, name="evaluate")
+guide_app = typer.Typer(
+    help="Get an interview guide: from your study's protocol, found in the interviewers' "
+    "questions, or check one you wrote.",
+    no_args_is_help=True,
+)
+app.add_typer(guide_app, name="guide")
 console = Console(stderr=True)
 
 
@@ -346,6 +352,9 @@ def _do_segment(out: Path, cfg: Config, quiet: bool, force: bool = False) -> Non
     table = _run("segment", out, cfg, quiet, force, guide=guide)
     if isinstance(table, UpToDate):
         return
+    from .segment.stage import guide_in_use
+
+    guide = guide_in_use(out, cfg)
     turns = table[(table.unit == "turn") & (table.role == "interviewee")]
     counts = turns.section.value_counts()
     summary = ", ".join(f"{name}: {int(counts.get(name, 0))}" for name in guide.names)
@@ -734,6 +743,117 @@ def export(
     )
     for path in written:
         _say(common.quiet, f"wrote {path}")
+
+
+def _print_guide(guide, target: Path, quiet: bool) -> None:
+    _say(quiet, f"wrote {target}: guide '{guide.name}', {len(guide.sections)} sections")
+    for s in guide.sections:
+        _say(quiet, f"  {s.name}: {len(s.questions)} question(s) - {s.description[:70]}")
+
+
+ProtocolArg = Annotated[
+    Path,
+    typer.Argument(
+        help="The study's interview protocol: .md, .txt, .docx or .pdf.", dir_okay=False
+    ),
+]
+WriteOpt = Annotated[
+    Path | None,
+    typer.Option("--write", "-w", help="Where to write the guide YAML.", dir_okay=False),
+]
+ReplaceOpt = Annotated[
+    bool, typer.Option("--replace", help="Overwrite the target file if it exists.")
+]
+
+
+def _guide_target(target: Path, replace: bool) -> Path:
+    if target.exists() and not replace:
+        raise _fail(f"{target} exists; choose another --write or pass --replace", 2)
+    return target
+
+
+@guide_app.command("from-protocol")
+def guide_from_protocol_cmd(
+    protocol: ProtocolArg,
+    write: WriteOpt = None,
+    name: Annotated[str | None, typer.Option("--name", help="The guide's name.")] = None,
+    replace: ReplaceOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Turn a study's interview protocol (headings, numbered or bulleted questions, probes in
+    parentheses) into a guide YAML to edit and pass with --guide."""
+    from .segment.guide import GuideError, write_guide
+    from .segment.protocol import ProtocolError, guide_from_protocol
+
+    target = _guide_target(write or Path(f"{protocol.stem}-guide.yaml"), replace)
+    try:
+        mapping = guide_from_protocol(protocol, name)
+        guide = write_guide(mapping, target, f"insights guide from-protocol {protocol.name}")
+    except (ProtocolError, GuideError, OSError) as exc:
+        raise _fail(str(exc), 2) from None
+    _print_guide(guide, target, quiet)
+
+
+@stage_command(guide_app, "suggest", runs_stages=False)
+def guide_suggest_cmd(
+    write: WriteOpt = None,
+    min_share: Annotated[
+        float,
+        typer.Option(
+            "--min-share",
+            help="A part of the guide is asked in at least this share of conversations.",
+        ),
+    ] = 0.3,
+    sections: Annotated[int, typer.Option("--sections", help="The most sections to look for.")] = 8,
+    replace: ReplaceOpt = False,
+    *,
+    common: Common,
+) -> None:
+    """Find the guide in the data: cluster the interviewers' questions across conversations
+    into an ordered list of sections named by their key words (needs `insights embed`)."""
+    from .core import lineage
+    from .core.catalog import load
+    from .embed import load_embeddings
+    from .segment.guide import write_guide
+    from .segment.suggest import SuggestError, suggest_guide
+
+    cfg = common.settings()
+    target = _guide_target(write or common.out / "guide-suggested.yaml", replace)
+    with _session(common.out, cfg):
+        try:
+            lineage.require(common.out, "embed", cfg)
+            turns = load("turns", common.out)
+            passages = load("passages", common.out)
+            vectors, _ = load_embeddings(common.out, passages)
+            mapping = suggest_guide(
+                turns,
+                passages,
+                vectors,
+                min_share=min_share,
+                max_sections=sections,
+                seed=cfg.themes.seed,
+            )
+        except (ArtifactError, SuggestError) as exc:
+            raise _fail(f"guide suggest: {exc}") from None
+        guide = write_guide(mapping, target, "insights guide suggest")
+    _print_guide(guide, target, common.quiet)
+
+
+@guide_app.command("check")
+def guide_check_cmd(
+    guide: Annotated[Path, typer.Argument(help="A guide YAML.", dir_okay=False)],
+) -> None:
+    """Check a guide YAML: every problem named with its line."""
+    from .segment.guide import GuideError, load_guide
+
+    try:
+        loaded = load_guide(guide)
+    except GuideError as exc:
+        raise _fail(str(exc), 2) from None
+    typer.echo(
+        f"{guide}: guide '{loaded.name}', {len(loaded.sections)} sections: "
+        + ", ".join(loaded.names)
+    )
 
 
 @stage_command(evaluate_app, "themes", runs_stages=False)

@@ -159,6 +159,11 @@ def test_method_says_how_to_reproduce(sample_report):
     assert m.models["bertopic"] == "0.17.4"
     assert m.counts["conversations"] == 11 and m.counts["themed_passages"] > 0
     assert "outlier_passages" in m.counts
+    # Which guide the sections follow, and the figures of how well it fits.
+    note = next(n for n in m.notes if n.startswith("Sections follow the guide"))
+    assert "'past-present-future' (built-in)" in note and "fits:" in note
+    assert m.parameters["guide_fit"]["poor"] is False
+    assert set(m.parameters["guide_fit"]["share"]) == {"past", "present", "future"}
 
 
 def test_same_input_gives_the_same_report(sample_report):

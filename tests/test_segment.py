@@ -1,5 +1,6 @@
 """Segmentation: each evidence source alone, the joint decoding, the metrics, bad input."""
 
+import json
 import textwrap
 
 import numpy as np
@@ -185,6 +186,27 @@ def test_sample_sections_beat_both_baselines(segmented, copy_of):
 
 
 @pytest.mark.slow
+def test_gold_turns_outside_the_conversation_are_left_out(segmented, copy_of, tmp_path):
+    gold = pd.read_csv(ROOT / "data" / "gold" / "sections.csv")
+    marked = pd.concat(
+        [gold, pd.DataFrame([{"interview": "call-01-maria", "text": "x", "section": "-"}])]
+    )
+    marked.to_csv(tmp_path / "gold.csv", index=False)
+    result = evaluate_segments(copy_of(segmented), Config(), gold=tmp_path / "gold.csv")
+    assert result["outside_conversation"] == 1
+    assert result["rows"] == result["located"] == len(gold)  # scored rows only
+
+
+@pytest.mark.slow
+def test_the_guide_used_and_its_fit_are_written(segmented):
+    info = json.loads((segmented / "segments.json").read_text())
+    assert info["guide_origin"] == "built-in"
+    assert not info["fit"]["poor"], info["fit"]
+    assert set(info["fit"]["share"]) == set(GUIDE.names)
+    assert load_guide(segmented / "guide.yaml").names == GUIDE.names
+
+
+@pytest.mark.slow
 def test_every_turn_and_passage_has_a_section_with_evidence(segmented):
     table = read_table(SEGMENTS, segmented)
     turns = pd.read_parquet(segmented / "turns.parquet")
@@ -323,3 +345,70 @@ def test_section_gold_file_needs_its_columns(tmp_path):
     assert read_gold_sections(good).to_dict("records") == [
         {"interview": "a", "text": "Hello there", "section": "past"}
     ]
+
+
+# --- transitions, titles, follow-ups, the corpus's own profiles ----------------
+
+
+@pytest.mark.parametrize(
+    "text, moves",
+    [
+        ("Okay, let's move on to how the project is funded.", True),
+        ("Switching gears a little: who pays for the servers?", True),
+        ("I want to sidestep for a moment and ask about something else.", True),
+        ("Last question: where do you see it going?", True),
+        ("And why was that?", False),
+        ("Could you say more about the servers?", False),
+    ],
+)
+def test_announced_moves(text, moves):
+    assert bool(segment.evidence.MOVE_MARKERS.search(text)) is moves
+
+
+def test_an_announced_move_lets_the_order_prior_go():
+    # Weak evidence for "present" from t=3 on: on its own the order prior keeps "past";
+    # the interviewer announcing a move at t=3 lets the section change there.
+    q = np.array([[0, -0.03, -0.3]] * 3 + [[-0.03, 0, -0.3]] * 3)
+    still = segment.decode(evidence(6, question=q), SegmentConfig(), S)[0]
+    ev = evidence(6, question=q)
+    ev.moves = np.array([False, False, False, True, False, False])
+    moved = segment.decode(ev, SegmentConfig(), S)[0]
+    assert still == [0] * 6
+    assert moved == [0, 0, 0, 1, 1, 1]
+
+
+def test_a_heading_over_the_whole_conversation_is_a_title():
+    from pipeline.segment.evidence import _title_headings
+
+    conv = pd.DataFrame(
+        {
+            "role": ["note"] + ["interviewer", "interviewee"] * 5,
+            "heading": ["License"] + ["BEGIN TRANSCRIPT"] * 10,
+        }
+    )
+    assert _title_headings(conv) == {"BEGIN TRANSCRIPT"}
+    conv["heading"] = ["License"] + ["Past"] * 4 + ["Now"] * 6
+    assert _title_headings(conv) == set()
+
+
+def test_corpus_profiles_score_turns_against_confident_turns():
+    from pipeline.segment.evidence import TurnSimilarity, corpus_profiles
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=8), rng.normal(size=8)
+    vectors = {("c", t): (a if t < 4 else b) + 0.05 * rng.normal(size=8) for t in range(8)}
+    vectors = {k: v / np.linalg.norm(v) for k, v in vectors.items()}
+    sims = TurnSimilarity({}, {}, {}, {}, vectors)
+    assigned = pd.DataFrame(
+        {
+            "interview_id": ["c"] * 8,
+            "turn_index": range(8),
+            "section": ["past"] * 4 + ["present"] * 4,
+            "confidence": [0.9] * 8,
+        }
+    )
+    profiles = corpus_profiles(sims, assigned, S, GUIDE.names)
+    assert [int(profiles[("c", t)][:2].argmax()) for t in range(8)] == [0] * 4 + [1] * 4
+    # "future" had no confident turns: a neutral score, not evidence against it.
+    row = profiles[("c", 0)]
+    assert row[2] == pytest.approx(row[:2].mean())

@@ -342,7 +342,18 @@ FILES = (
         "model id, backend, counts, cache use",
     ),
     _file(
-        "segments_info", "segments.json", "json", "segment", "the guide used and turns per section"
+        "segments_info",
+        "segments.json",
+        "json",
+        "segment",
+        "the guide used, where it came from, turns per section and how well it fits",
+    ),
+    _file(
+        "segment_guide",
+        "guide.yaml",
+        "text",
+        "segment",
+        "the guide the sections follow: yours, the built-in one, or one found in the data",
     ),
     _file(
         "themes_info", "themes.json", "json", "themes", "clustering chosen, its parameters, counts"

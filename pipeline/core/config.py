@@ -141,6 +141,16 @@ class SegmentConfig(_Section):
     question_min_similarity: float = Field(
         0.3, ge=0, le=1, description="Weaker matches are not evidence."
     )
+    question_full_similarity: float = Field(
+        0.55,
+        ge=0,
+        le=1,
+        description="A question this similar to one of the guide's counts in full; weaker "
+        "matches count in proportion.",
+    )
+    answer_full_words: int = Field(
+        25, ge=1, description="Answers this long count in full; shorter ones in proportion."
+    )
     cue_weight: float = Field(
         2.0, ge=0, description="Weight of tense and time expressions in the answer."
     )
@@ -150,6 +160,27 @@ class SegmentConfig(_Section):
     forward_cost: float = Field(1.5, ge=0, description="Cost of moving on to the next section.")
     skip_cost: float = Field(1.5, ge=0, description="Extra cost per section skipped.")
     back_cost: float = Field(3.0, ge=0, description="Cost of going back to an earlier section.")
+    suggest_when_poor: bool = Field(
+        True,
+        description="With no guide given and the built-in one fitting poorly, find a guide in "
+        "the interviewers' questions and use it when it fits better (written to OUT/guide.yaml).",
+    )
+    refine: int = Field(
+        1,
+        ge=0,
+        le=5,
+        description="Decode again this many times with each section's profile as the corpus "
+        "speaks it (from the turns the last decoding placed with confidence).",
+    )
+    corpus_weight: float = Field(
+        6.0, ge=0, description="Weight of a turn's similarity to the corpus's section profiles."
+    )
+    move_stay_cost: float = Field(
+        1.0,
+        ge=0,
+        description="Cost of staying in the same section at a turn where the interviewer "
+        "announces a new topic ('let's move on to...').",
+    )
     heading_by_meaning: bool = Field(
         True, description="Match headings to sections by meaning when no alias matches."
     )

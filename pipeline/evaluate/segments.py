@@ -1,7 +1,8 @@
 """Evaluate sections against a hand-labelled gold file, beside two baselines.
 
 Gold file columns: ``interview``, ``turn`` (turn index) or ``text`` (the start of the
-answer as written), and ``section``. Measures: accuracy, macro-F1, and the
+answer as written), and ``section`` (``-`` for a turn outside the conversation, which is
+left out). Measures: accuracy, macro-F1, and the
 segmentation measures Pk and WindowDiff (Beeferman et al.; Pevzner & Hearst), computed
 per conversation over the gold-labelled turns in order, with k = half the mean gold
 segment length. Baselines, computed in the same run: position only (each call cut
@@ -21,6 +22,10 @@ from sklearn.metrics import f1_score
 from ..core.catalog import SEGMENTS, TURNS, cache_dir, read_table
 from ..ingest.roles import INTERVIEWER
 from .gold import read_gold_csv
+
+# Gold labels for turns that are not part of the conversation (a sponsor break, a
+# transcriber's header): they are left out of every measure.
+NOT_IN_CONVERSATION = ("-", "")
 
 
 def segment_ids(labels: list[str]) -> list[int]:
@@ -178,15 +183,17 @@ def evaluate_segments(out_dir: Path, config, *, gold: Path, embedder=None) -> di
     from ..core import lineage
     from ..embed import embed_texts, make_embedder
     from ..segment.evidence import GuideVectors
-    from ..segment.guide import load_guide
+    from ..segment.stage import guide_in_use
 
     gold_path = gold
     out_dir = Path(out_dir)
     lineage.require(out_dir, "segment", config)
     turns = read_table(TURNS, out_dir)
     segments = read_table(SEGMENTS, out_dir)
-    guide = load_guide(config.segment.guide)
-    gold = locate_turns(read_gold_sections(gold_path), turns)
+    guide = guide_in_use(out_dir, config)
+    gold = read_gold_sections(gold_path)
+    outside = gold.section.isin(NOT_IN_CONVERSATION)
+    gold = locate_turns(gold[~outside].reset_index(drop=True), turns)
     unknown = sorted(set(gold.section) - set(guide.names))
     if unknown:
         raise ValueError(
@@ -215,6 +222,7 @@ def evaluate_segments(out_dir: Path, config, *, gold: Path, embedder=None) -> di
     return {
         "gold": str(gold_path),
         "rows": len(gold),
+        "outside_conversation": int(outside.sum()),
         "located": int(gold.turn_index.notna().sum()),
         "not_found": [
             f"{r.interview}: {str(getattr(r, 'text', ''))[:60]}"

@@ -19,7 +19,7 @@ from ..core.catalog import cache_dir
 from ..core.config import Config
 from ..embed import load_embeddings, make_embedder
 from ..results import load_results
-from ..segment.guide import load_guide
+from ..segment.stage import guide_in_use
 from .advice import advice_points
 from .codes import build_coding
 from .findings import build_findings
@@ -72,7 +72,7 @@ def build_report(out_dir: Path, cfg: Config, generated_at: str, embedder=None) -
     r = load_results(out_dir)
     for name in ("passages", "segments", "themes", "assignments"):
         getattr(r, name)  # raises ArtifactError naming the command when missing or stale
-    guide = load_guide(cfg.segment.guide)
+    guide = guide_in_use(out_dir, cfg)
     passages = r.passages_with_themes()
     sections = dict(zip(passages["passage_id"], passages["section"].fillna(""), strict=True))
     quote = QuoteMaker(passages, sections, cfg.report)

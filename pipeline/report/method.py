@@ -43,6 +43,26 @@ NOTES = {
 }
 
 
+def _guide_note(info: dict) -> str:
+    """Which guide the sections follow, where it came from, and how well it fits."""
+    from ..segment.fit import describe_fit
+
+    name = str(info.get("guide", ""))
+    origin = str(info.get("guide_origin", ""))
+    fit = info.get("fit")
+    note = f"Sections follow the guide '{name}'" + (f" ({origin})." if origin else ".")
+    if origin == "found in the data" and fit and fit.get("built_in_fit"):
+        built_in = fit["built_in_fit"]
+        note += (
+            " The built-in past/present/future guide fitted poorly ("
+            + "; ".join(built_in.get("problems", []))
+            + "), so one was found in the interviewers' questions."
+        )
+    if fit:
+        note += " " + describe_fit(fit, name)
+    return note
+
+
 def _version(package: str) -> str:
     try:
         return importlib_metadata.version(package)
@@ -107,6 +127,8 @@ def build_method(
     for part in ("numbers", "backgrounds", "lists"):
         if getattr(profile, part):
             notes.append(NOTES[part])
+    segments_info = load("segments_info", out_dir)
+    notes.append(_guide_note(segments_info))
     # What the themes stage could not do (too few passages, languages the model lacks).
     notes += [str(n) for n in themes_info.get("notes", [])]
     return Method(
@@ -128,6 +150,13 @@ def build_method(
             "themes": cfg.themes.model_dump(mode="json"),
             "report": cfg.report.model_dump(mode="json"),
             "segment_guide": cfg.segment.guide or "built-in past/present/future",
+            "guide_in_use": str(segments_info.get("guide", "")),
+            "guide_origin": str(segments_info.get("guide_origin", "")),
+            "guide_fit": {
+                k: v
+                for k, v in (segments_info.get("fit") or {}).items()
+                if k in ("share", "mean_confidence", "never_reached", "rarely_reached", "poor")
+            },
             "theme_clustering_params": themes_info.get("params", {}),
         },
         counts=counts,

@@ -8,6 +8,7 @@ from ..core.registry import runner
 from .evidence import (
     Evidence,
     GuideVectors,
+    TurnSimilarity,
     cue_counts,
     decode,
     emission,
@@ -16,6 +17,8 @@ from .evidence import (
     posteriors,
     start_scores,
     transition_matrix,
+    transitions,
+    turn_similarities,
     viterbi,
 )
 from .guide import DEFAULT_GUIDE, Guide, GuideError, Section, load_guide
@@ -28,6 +31,7 @@ __all__ = [
     "Guide",
     "GuideError",
     "GuideVectors",
+    "TurnSimilarity",
     "Section",
     "cue_counts",
     "decode",
@@ -39,5 +43,7 @@ __all__ = [
     "run",
     "start_scores",
     "transition_matrix",
+    "transitions",
+    "turn_similarities",
     "viterbi",
 ]

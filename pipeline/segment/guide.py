@@ -160,3 +160,52 @@ def load_guide(path: Path | str | None = None) -> Guide:
         description=description,
         profile=profile,
     )
+
+
+def render_guide(guide: dict, made_by: str) -> str:
+    """A guide mapping (``name``, ``description``, ``sections``) as commented YAML.
+
+    Sections may carry ``from`` (the protocol heading they came from): it goes into the
+    header comment, not the YAML.
+    """
+    body = {
+        "name": guide["name"],
+        "description": guide.get("description", ""),
+        "sections": [{k: v for k, v in s.items() if k != "from" and v} for s in guide["sections"]],
+    }
+    header = (
+        f"# Guide made by `{made_by}`.\n"
+        "# Edit it: rename sections, sharpen descriptions, delete the sections your\n"
+        "# interviews do not have (a protocol often covers several rounds), add the\n"
+        "# questions your interviewer really asks. Matching is by meaning.\n"
+    )
+    for i, s in enumerate(guide["sections"]):
+        if s.get("from"):
+            header += f"# sections[{i}] {s['name']}: from '{s['from']}'\n"
+    return header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)
+
+
+def guide_from_text(text: str, source: str) -> Guide:
+    """Load a guide from YAML text (validated as a file would be); ``source`` names it."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "guide.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            guide = load_guide(path)
+        except GuideError as exc:
+            raise GuideError(str(exc).replace(str(path), source)) from None
+    return Guide(guide.name, guide.sections, source, guide.description, guide.profile)
+
+
+def write_guide(guide: dict, target: Path, made_by: str) -> Guide:
+    """Write a guide mapping as YAML at ``target``, refusing one that would not load."""
+    text = render_guide(guide, made_by)
+    loaded = guide_from_text(text, str(target))
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    return loaded
