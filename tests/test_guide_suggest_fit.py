@@ -125,3 +125,12 @@ def test_one_section_holding_everything_is_poor_fit():
 def test_low_confidence_is_poor_fit():
     fit = guide_fit(table(["past"] * 8 + ["present"] * 8 + ["future"] * 8, confidence=0.4), GUIDE)
     assert fit["problems"] == ["mean confidence 0.40"]
+
+
+def test_questions_unlike_the_guide_are_a_poor_fit():
+    balanced = table(["past"] * 8 + ["present"] * 8 + ["future"] * 8)
+    asked = guide_fit(balanced, GUIDE, [0.5] * 10 + [0.2] * 20)
+    assert asked["questions_like_the_guide"] == pytest.approx(0.333, abs=1e-3)
+    assert not asked["poor"]
+    unlike = guide_fit(balanced, GUIDE, [0.45] + [0.2] * 29)
+    assert unlike["problems"] == ["only 3% of the interviewers' questions resemble the guide's"]

@@ -155,7 +155,15 @@ def build_method(
             "guide_fit": {
                 k: v
                 for k, v in (segments_info.get("fit") or {}).items()
-                if k in ("share", "mean_confidence", "never_reached", "rarely_reached", "poor")
+                if k
+                in (
+                    "share",
+                    "mean_confidence",
+                    "questions_like_the_guide",
+                    "never_reached",
+                    "rarely_reached",
+                    "poor",
+                )
             },
             "theme_clustering_params": themes_info.get("params", {}),
         },

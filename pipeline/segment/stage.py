@@ -152,7 +152,7 @@ def run(out_dir: Path, config: Config, guide: Guide | None = None, embedder=None
     passages = load("passages", out_dir)
     info = load("embeddings_info", out_dir)
     turn_table = assign_sections(prep, cfg)
-    fit = guide_fit(turn_table, guide)
+    fit = guide_fit(turn_table, guide, list(prep.sims.question_best.values()))
     origin = "yours" if (cfg.guide or guide.source != str(DEFAULT_GUIDE)) else "built-in"
     guide_text = Path(guide.source).read_text(encoding="utf-8") if guide.source else ""
     if origin == "built-in" and fit["poor"] and cfg.suggest_when_poor:
@@ -223,7 +223,7 @@ def _try_suggested(out_dir, config, prep, passages, embedder, fit):
     found = guide_from_text(text, str(artifact("segment_guide").location(out_dir)))
     found_prep = prepare(out_dir, config, found, embedder)
     table = assign_sections(found_prep, config.segment)
-    found_fit = guide_fit(table, found)
+    found_fit = guide_fit(table, found, list(found_prep.sims.question_best.values()))
     # Kept only when it fits without problems and the decoder is at least as sure with it:
     # a guide found in loose questions (podcasts) is no improvement on a skewed default.
     better = not found_fit["poor"] and found_fit["mean_confidence"] >= fit["mean_confidence"]
