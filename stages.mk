@@ -17,7 +17,7 @@ embed: $(OUT)/embeddings.npy
 $(OUT)/embeddings.npy: $(INSTALLED) $(OUT)/passages.parquet $(CONFIG_FILE) $(EMBED_CODE)
 	$(INSIGHTS) embed --out "$(OUT)"$(EMBED_ARGS)
 
-SEGMENT_CODE := $(wildcard pipeline/segment/*.py pipeline/segment/*/*.py pipeline/segment/*.yaml) pipeline/core/nlp.py pipeline/core/config.py pipeline/core/catalog.py pipeline/core/atomic.py
+SEGMENT_CODE := $(wildcard pipeline/segment/*.py pipeline/segment/*/*.py pipeline/segment/*.yaml) pipeline/core/config.py pipeline/core/catalog.py pipeline/core/atomic.py
 segment: $(OUT)/segments.parquet
 $(OUT)/segments.parquet: $(INSTALLED) $(OUT)/turns.parquet $(OUT)/passages.parquet $(OUT)/embeddings.npy $(CONFIG_FILE) $(SEGMENT_CODE) $(GUIDE)
 	$(INSIGHTS) segment --out "$(OUT)"$(SEGMENT_ARGS)

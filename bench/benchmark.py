@@ -46,8 +46,11 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # `pipeline` importable without an installed package
-    sys.path.insert(0, str(REPO))
+for folder in (REPO, REPO / "bench"):  # `pipeline` and `whole_runs` importable from anywhere
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+import whole_runs  # noqa: E402
 
 from pipeline.core.catalog import load  # noqa: E402
 from pipeline.core.registry import RUN_ORDER  # noqa: E402
@@ -64,6 +67,8 @@ THEMES_PARTS = (
     ("save model", "save model"),
 )
 PHASE_LABELS = dict(THEMES_PARTS)
+# The scaling curve times every stage of `insights run` but the code stage (no coding given).
+SCALING_STAGES = tuple(s for s in RUN_ORDER if s != "code")
 
 
 # --- small helpers ------------------------------------------------------------
@@ -620,6 +625,16 @@ def report(res: dict[str, Any], memory_method: str) -> str:
     )
     if m.get("busy_warning"):
         out.append(f"WARNING: {m['busy_warning']}")
+    for key, render in (
+        ("targets", whole_runs.render),
+        ("scaling", lambda r: whole_runs.render_scaling(r, SCALING_STAGES)),
+    ):
+        if res.get(key):
+            out.append("")
+            failed = "error" in res[key]
+            out.extend([f"{key} failed: {res[key]['error']}"] if failed else render(res[key]))
+    if "cold_run" not in res:
+        return "\n".join(out)
 
     cold = res["cold_run"]
     out.append("")
@@ -840,6 +855,23 @@ def main(argv: list[str] | None = None) -> int:
         "(default: the last interview file)",
     )
     parser.add_argument(
+        "--targets",
+        choices=("only", "also", "no"),
+        default="also",
+        help="part 0, whole `insights run` commands against the plain BERTopic approach: "
+        "only that part, that part and the rest (default), or not",
+    )
+    parser.add_argument(
+        "--scaling",
+        default="1,2,4,8",
+        help="repeat factors of the scaling curve (default 1,2,4,8; '' to skip)",
+    )
+    parser.add_argument(
+        "--scaling-raw",
+        type=Path,
+        help="folder the scaling corpus is made from (default: --raw)",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep the temporary folders and print where they are"
     )
     parser.add_argument(
@@ -878,7 +910,28 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     tmp = Path(tempfile.mkdtemp(prefix="insights-bench-"))
+    # `insights` settings as command-line flags, for the whole-command runs of part 0.
+    flags = [a for o in args.overrides for a in ("--set", o)]
+    flags += ["--config", str(args.config)] if args.config else []
     try:
+        if args.targets != "no":
+            section(
+                res, "targets", whole_runs.whole_runs, raw, tmp / "targets", flags, args.leave_out
+            )
+            factors = tuple(int(f) for f in args.scaling.split(",") if f.strip())
+            if factors:
+                section(
+                    res,
+                    "scaling",
+                    whole_runs.scaling,
+                    (args.scaling_raw or raw).expanduser().resolve(),
+                    tmp / "scaling",
+                    factors,
+                    SCALING_STAGES,
+                    flags,
+                )
+        if args.targets == "only":
+            return finish(res, args, started)
         cold_out = tmp / "out-cold"
         print("[bench] 1/5 cold run, one fresh process per stage ...", file=sys.stderr, flush=True)
         res["cold_run"] = cold_run(raw, cold_out, config_json, args.verbose)
@@ -946,9 +999,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    return finish(res, args, started)
+
+
+def finish(res: dict[str, Any], args: argparse.Namespace, started: float) -> int:
+    """Print the figures (and write --json); 1 if a measurement failed."""
     res["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     res["total_s"] = now() - started
-    how = res["cold_run"]["embed"].get("rss_method", "?")
+    how = res.get("cold_run", {}).get("embed", {}).get("rss_method", "VmHWM")
     memory_method = (
         f"Peak RSS = that stage's own process's peak resident memory, read from {how} at its end "
         "(interpreter and imports included; tracemalloc would miss torch's allocations)."
@@ -961,7 +1019,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nwrote {args.json}")
     failed = [
         k
-        for k in ("throughput", "agreement", "cache", "vanilla")
+        for k in ("targets", "scaling", "throughput", "agreement", "cache", "vanilla")
         if isinstance(res.get(k), dict) and "error" in res[k]
     ]
     return 1 if failed else 0

@@ -179,6 +179,27 @@ def test_keyword_spread_is_the_share_of_conversations_using_a_word():
     assert spread == {"pypi": round(2 / 3, 3), "grant": round(1 / 3, 3)}
 
 
+def test_keyword_spread_index_agrees_with_searching_the_text():
+    """The prefix index gives what a regex search of each conversation would."""
+    import re
+
+    text = {
+        "a": "grants and grantmaking, open source maintainers; the e-mail list",
+        "b": "we got a grant. opensource is one word here, open sourced code",
+        "c": "granted, it was open-source. mail me",
+    }
+    keywords = ["grant", "open source", "e-mail", "mail", "maintainer", "open", "source", "x"]
+    expected = {
+        k: round(
+            sum(bool(re.search(r"\b" + re.escape(k) + r"\w{0,3}\b", t)) for t in text.values()) / 3,
+            3,
+        )
+        for k in keywords
+    }
+    assert findings.keyword_spread(keywords, text) == expected
+    assert expected["grant"] == 1.0 and expected["open source"] == round(2 / 3, 3)
+
+
 def _stats(conversations, count, form):
     s = findings._PhraseStats()
     s.conversations = set(conversations)

@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 
 from pipeline import embed, passages, segment
-from pipeline.core.catalog import SEGMENTS, read_table
+from pipeline.core.catalog import SEGMENTS, load, read_table
 from pipeline.core.config import Config, SegmentConfig
 from pipeline.evaluate.segments import evaluate_segments, pk, segment_ids, window_diff
 from pipeline.ingest import run as ingest
@@ -90,9 +90,20 @@ def test_guide_questions_match_paraphrases():
 )
 def test_answer_cues_alone(text, expected):
     from pipeline.core import nlp
+    from pipeline.passages.build import tense_counts
 
-    counts = segment.cue_counts(nlp.english()(text))
+    counts = segment.cue_counts(*tense_counts(nlp.english()(text)), text)
     assert max(counts, key=counts.get) == expected
+
+
+@pytest.mark.slow
+def test_passages_carry_the_tense_of_their_verbs(embedded):
+    """The segment stage reads the answers' tense from the passages (one parse per text)."""
+    passages = load("passages", embedded)
+    answers = passages[passages.role == "interviewee"]
+    assert (answers.past_verbs > 0).any() and (answers.present_verbs > 0).any()
+    said = answers[answers.text.str.contains(r"\bI (?:studied|worked|started)\b", regex=True)]
+    assert len(said) and (said.past_verbs > 0).all()
 
 
 def test_answer_meaning_alone():

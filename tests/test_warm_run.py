@@ -34,6 +34,8 @@ def test_ingest_is_skipped_while_its_files_and_settings_are_the_same(cli, tmp_pa
     again = cli("ingest", raw, "--out", out)
     assert again.returncode == 0 and "ingest: up to date" in again.stderr
     assert lineage.record_path(out, "ingest").read_text() == record  # nothing was redone
+    assert json.loads(record)["seconds"] >= 0  # how long the stage took, for benchmarks
+    assert "ingest: done in" in cli("ingest", raw, "--out", out, "--force").stderr
 
     (raw / "a.txt").write_text(
         "Sam: And now?\nMaria: Now I run a small agency with two partners.\n"

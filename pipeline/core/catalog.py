@@ -138,6 +138,8 @@ PASSAGES = Artifact(
         "lemmas": "string",  # space-separated lemmas of alphabetic words (placeholders removed)
         "words": "string",  # the surface words those lemmas came from, aligned
         "n_words": "Int64",
+        "past_verbs": "Int64",  # verbs in the past tense (spaCy's morphology; 0 for no English)
+        "present_verbs": "Int64",
         "is_question": "boolean",
         "language": "string",
         "in_main_language": "boolean",

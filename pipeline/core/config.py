@@ -123,6 +123,13 @@ class EmbedConfig(_Section):
         "themes are identical whether vectors came from the cache or not. 64 is about 2.5x as "
         "fast as 1 (one text at a time) on a CPU.",
     )
+    threads: int = Field(
+        0,
+        ge=0,
+        description="CPU threads the model encodes on; 0 = every core. 1 makes vectors "
+        "bit-for-bit the same whatever they were batched with (with more, they differ by about "
+        "1e-7) and is kinder to a machine busy with other jobs.",
+    )
     cache: bool = Field(
         True, description="Reuse vectors of passages already embedded with the same model."
     )
@@ -240,6 +247,12 @@ class ThemesConfig(_Section):
     hdbscan_min_samples_floor: int = Field(3, ge=1, description="Smallest HDBSCAN min_samples.")
     umap_neighbors: int = Field(15, ge=2, description="UMAP n_neighbors (at most passages - 1).")
     umap_components: int = Field(5, ge=2, description="UMAP dimensions clustered.")
+    exact_neighbours_max: int = Field(
+        50_000,
+        ge=0,
+        description="Up to this many passages UMAP is given exact cosine neighbours (one "
+        "matrix product; no pynndescent index to compile); above it, pynndescent's.",
+    )
     top_n_words: int = Field(10, ge=3, description="Keywords per theme.")
     vocabulary_min_df: int = Field(
         2,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -192,6 +193,7 @@ def producing(
         ArtifactError: an upstream record fails its check, or the stage wrote a file below
             OUT that its declaration in the registry does not name.
     """
+    started = time.perf_counter()
     out_dir = Path(out_dir)
     spec = STAGES[stage]
     seen: dict[str, dict] = {}
@@ -221,6 +223,7 @@ def producing(
                 "tool_version": __version__,
                 "code": code_version(stage),
                 "finished_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+                "seconds": round(time.perf_counter() - started, 2),
                 "outputs": outputs,
                 "settings": settings_of(stage, config),
                 "upstream": upstream,

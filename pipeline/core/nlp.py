@@ -82,6 +82,20 @@ def english_full(name: str | None = None) -> Language:
     return spacy.load(name or english_pipeline_name())
 
 
+PARALLEL_FROM = 2000  # texts; below, starting worker processes costs more than it saves
+MAX_PROCESSES = 4
+
+
+def processes_for(n_texts: int) -> int:
+    """Worker processes for parsing ``n_texts`` short texts: one per core (at most 4) for
+    a large corpus, else 1. The report's full parse of 3,000 real passages took 46 s in one
+    process and 26 s in two on a 2-core machine."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_PROCESSES)) if n_texts >= PARALLEL_FROM else 1
+
+
 def pipe_in_batches(
     language: Language, texts: list[str], max_docs: int
 ) -> Iterator[spacy.tokens.Doc]:

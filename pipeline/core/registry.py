@@ -109,8 +109,15 @@ ORDER: tuple[Stage, ...] = (
         entry="pipeline.segment.stage:run",
         inputs=("turns", "passages", "embeddings", "embeddings_info"),
         outputs=("segments", "segments_info", "segment_guide"),
-        settings=("segment", "embed.model", "embed.backend", "embed.batch_size", "embed.cache"),
-        code=("segment", "core/nlp.py", *CORE),
+        settings=(
+            "segment",
+            "embed.model",
+            "embed.backend",
+            "embed.batch_size",
+            "embed.threads",
+            "embed.cache",
+        ),
+        code=("segment", *CORE),
         description="give every turn and passage a section of the interview guide",
     ),
     Stage(
@@ -132,6 +139,7 @@ ORDER: tuple[Stage, ...] = (
             "embed.model",
             "embed.backend",
             "embed.batch_size",
+            "embed.threads",
             "embed.cache",
             # themes.guided seeds the fit with the codebook
             "coding.file",
@@ -367,6 +375,7 @@ def run_stage(name: str, out_dir: Path, config, *, skip_fresh: bool = False, **o
     finally:
         _current.reset(token)
     seconds = time.perf_counter() - start
+    log.info("%s: done in %.1f s", name, seconds)
     for h in list(_hooks):
         if h.after:
             h.after(name, seconds)

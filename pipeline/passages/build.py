@@ -134,6 +134,21 @@ def _lemmas(doc: Any, start: int, end: int, blocked: set[int]) -> tuple[str, str
     return " ".join(lemmas), " ".join(words)
 
 
+def tense_counts(tokens) -> tuple[int, int]:
+    """Verbs and auxiliaries in the past and in the present tense among spaCy ``tokens``.
+
+    Counted here, where the passages are tagged, so the segment stage reads the answers'
+    tense from the passages instead of tagging them a second time.
+    """
+    past = present = 0
+    for token in tokens:
+        if token.pos_ in ("VERB", "AUX"):
+            tense = token.morph.get("Tense")
+            past += "Past" in tense
+            present += "Pres" in tense
+    return past, present
+
+
 def _too_short(window: list[Any], config: Config) -> bool:
     text = window[0].doc[window[0].start : window[-1].end].text
     return word_count(clean_text(text, config.ingest.extra_fillers)) < config.passages.min_words
@@ -198,6 +213,7 @@ def _doc_passages(
         if not cleaned:
             continue
         lemmas, words = _lemmas(doc, window[0].start, window[-1].end, blocked)
+        past, present = tense_counts(doc[window[0].start : window[-1].end])
         k = first_index + len(rows)
         rows.append(
             {
@@ -209,6 +225,8 @@ def _doc_passages(
                 "lemmas": lemmas,
                 "words": words,
                 "n_words": word_count(cleaned),
+                "past_verbs": past,
+                "present_verbs": present,
                 "is_question": record["role"] == INTERVIEWER and "?" in original,
             }
         )

@@ -28,7 +28,7 @@ from .method import build_method
 from .number_builder import build_numbers
 from .overview import build_overview
 from .profile import choose_profile, profile_parts
-from .quotes import QuoteMaker
+from .quotes import QuoteMaker, parsed_or_spacy
 from .rare import build_rare
 from .schema import ProfileInfo, Report
 from .sections import build_sections
@@ -75,8 +75,8 @@ def build_report(out_dir: Path, cfg: Config, generated_at: str, embedder=None) -
     guide = guide_in_use(out_dir, cfg)
     passages = r.passages_with_themes()
     sections = dict(zip(passages["passage_id"], passages["section"].fillna(""), strict=True))
-    quote = QuoteMaker(passages, sections, cfg.report)
     parsed = parse_sentences(passages, r.turns)
+    quote = QuoteMaker(passages, sections, cfg.report, split=parsed_or_spacy(parsed.offsets))
     passage_vectors, embed_info = load_embeddings(out_dir)
     # One embedder for every sentence the report embeds (its model loads on first use).
     embedder = embedder or make_embedder(cfg.embed, cache_dir(out_dir))

@@ -16,6 +16,7 @@ such with its figures. A theme from one or two conversations goes to "only one o
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -113,12 +114,44 @@ def keyword_spread(keywords: list[str], text_by_interview: dict[str, str]) -> di
     Returns:
         Keyword -> share of conversations (0..1).
     """
-    n = len(text_by_interview) or 1
-    out = {}
-    for k in keywords:
-        pattern = re.compile(r"\b" + re.escape(k.lower()) + r"\w{0,3}\b")
-        out[k] = round(sum(1 for t in text_by_interview.values() if pattern.search(t)) / n, 3)
-    return out
+    return SpreadIndex(text_by_interview).spread(keywords)
+
+
+class SpreadIndex:
+    """Each conversation's words, sorted, so a keyword's spread is a prefix lookup per
+    conversation instead of a regex search through all its speech (a real corpus of 50
+    long interviews has megabytes of it, searched for every keyword of every theme).
+
+    A keyword matches a word it begins, with up to three more letters ("grant" matches
+    "grants"); a phrase is searched for in the text, in the conversations that have its
+    first word.
+    """
+
+    def __init__(self, text_by_interview: dict[str, str]):
+        self.texts = text_by_interview
+        self.words = {k: sorted(set(re.findall(r"\w+", t))) for k, t in text_by_interview.items()}
+
+    def _has_word(self, words: list[str], word: str) -> bool:
+        i = bisect.bisect_left(words, word)
+        while i < len(words) and words[i].startswith(word):
+            if len(words[i]) - len(word) <= 3:
+                return True
+            i += 1
+        return False
+
+    def uses(self, interview_id: str, keyword: str) -> bool:
+        k = keyword.lower()
+        parts = re.findall(r"\w+", k)
+        if not parts or not self._has_word(self.words[interview_id], parts[0]):
+            return False
+        if [k] == parts:
+            return True
+        pattern = re.compile(r"\b" + re.escape(k) + r"\w{0,3}\b")
+        return pattern.search(self.texts[interview_id]) is not None
+
+    def spread(self, keywords: list[str]) -> dict[str, float]:
+        n = len(self.texts) or 1
+        return {k: round(sum(self.uses(i, k) for i in self.texts) / n, 3) for k in keywords}
 
 
 def _with_of(chunk) -> list:
@@ -299,6 +332,7 @@ def gather_evidence(r: Results, cfg: Config) -> list[ThemeEvidence]:
         str(k): " ".join(g["text"].astype(str)).lower()
         for k, g in speech.groupby("interview_id", sort=True)
     }
+    spread = SpreadIndex(text_by_interview)
     out = []
     for t in r.themes.sort_values("theme_id").itertuples():
         theme_id = int(t.theme_id)
@@ -320,7 +354,7 @@ def gather_evidence(r: Results, cfg: Config) -> list[ThemeEvidence]:
                 keywords=keywords,
                 passages=group,
                 support=support_of(group),
-                spread=keyword_spread(keywords[:5], text_by_interview),
+                spread=spread.spread(keywords[:5]),
                 sections=sections,
             )
         )

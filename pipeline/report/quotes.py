@@ -39,6 +39,17 @@ _PUNCT_CUT_RE = re.compile(r"(?<=[,;:])\s|\s(?=--|[—–]|…)|(?<=…)\s")
 _WORD_CUT_RE = re.compile(r"\s(?=(?:and|but|because|so|which|or|when|while|if)\b)", re.I)
 
 
+def parsed_or_spacy(offsets: dict[str, list[tuple[int, int]]]) -> Splitter:
+    """A splitter that reads the sentences of texts already parsed (``ParsedSentences.offsets``)
+    and parses only the others, with :func:`spacy_sentences`."""
+
+    def split(text: str) -> list[tuple[int, int]]:
+        known = offsets.get(text)
+        return list(known) if known is not None else spacy_sentences(text)
+
+    return split
+
+
 def spacy_sentences(text: str) -> list[tuple[int, int]]:
     """The whole sentences of ``text`` as parsed for the sentences table (same model, same
     merging), so an anchor taken from that table falls on sentence boundaries here."""

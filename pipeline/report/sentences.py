@@ -13,7 +13,7 @@ mid-sentence.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -103,6 +103,9 @@ SENTENCE_COLUMNS = [
 class ParsedSentences:
     table: pd.DataFrame  # one row per sentence
     spans: list  # spaCy Span per row, same order
+    # Passage text -> (start, end) of each whole sentence, from the same parse: quotes split
+    # the passages on these instead of parsing them again.
+    offsets: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
 
 def preceding_questions(turns: pd.DataFrame) -> dict[tuple[str, int], str]:
@@ -142,17 +145,21 @@ def parse_sentences(passages: pd.DataFrame, turns: pd.DataFrame) -> ParsedSenten
     lang = nlp.english_full()
     questions = preceding_questions(turns)
     rows, spans = [], []
+    offsets: dict[str, list[tuple[int, int]]] = {}
     keep = passages[
         (passages["role"] == "interviewee")
         & passages["in_main_language"].fillna(False).astype(bool)
     ]
     keep = keep.sort_values(["interview_id", "turn_index", "passage_index"])
     texts = keep["text"].astype(str).tolist()
-    for row, doc in zip(keep.itertuples(), lang.pipe(texts, batch_size=64), strict=True):
+    docs = lang.pipe(texts, batch_size=64, n_process=nlp.processes_for(len(texts)))
+    for row, doc in zip(keep.itertuples(), docs, strict=True):
         question = questions.get((row.interview_id, int(row.turn_index)), "")
         advice_answer = bool(ADVICE_QUESTION_RE.search(question))
         index = 0
-        for sent in whole_sentences(doc):
+        whole = whole_sentences(doc)
+        offsets[doc.text] = [(sent.start_char, sent.end_char) for sent in whole]
+        for sent in whole:
             text = sent.text.strip()
             if not re.search(r"[A-Za-z]", text):
                 continue
@@ -179,4 +186,5 @@ def parse_sentences(passages: pd.DataFrame, turns: pd.DataFrame) -> ParsedSenten
             spans.append(sent)
             index += 1
     # Columns even with no sentence (a note with nothing to analyse, text in another script).
-    return ParsedSentences(pd.DataFrame(rows, columns=None if rows else SENTENCE_COLUMNS), spans)
+    table = pd.DataFrame(rows, columns=None if rows else SENTENCE_COLUMNS)
+    return ParsedSentences(table, spans, offsets)

@@ -138,15 +138,9 @@ def heading_section(
     return hits[0] if hits else None
 
 
-def cue_counts(doc) -> dict[str, float]:
-    """Tense and time-expression evidence in one answer (a spaCy Doc)."""
-    past = pres = 0
-    for token in doc:
-        if token.pos_ in ("VERB", "AUX"):
-            tense = token.morph.get("Tense")
-            past += "Past" in tense
-            pres += "Pres" in tense
-    text = doc.text
+def cue_counts(past: int, pres: int, text: str) -> dict[str, float]:
+    """Tense and time-expression evidence in one answer: its verbs in the past and present
+    tense (counted by the passages stage) and the time expressions in its text."""
     return {
         "past": past + 2 * len(PAST_MARKERS.findall(text)),
         "present": pres + 2 * len(PRESENT_MARKERS.findall(text)),
@@ -387,7 +381,7 @@ def gather_evidence(
     guide: Guide,
     gv: GuideVectors,
     sims: TurnSimilarity,
-    docs: dict,
+    tenses: dict,
     cfg: SegmentConfig,
     english: bool,
     heading_cache: dict | None = None,
@@ -446,9 +440,9 @@ def gather_evidence(
             length = min(1.0, sims.answer_words.get(key, 0) / cfg.answer_full_words)
             answer[t] = (a - a.max()) * length
             notes[t].append("answer meaning")
-            doc = docs.get(key)
-            if english and doc is not None and tense_index:
-                counts = cue_counts(doc)
+            if english and tense_index and key in tenses:
+                text = row.clean_text if isinstance(row.clean_text, str) else ""
+                counts = cue_counts(*tenses[key], text)
                 total = sum(counts.values())
                 if total:
                     for tense, i in tense_index.items():

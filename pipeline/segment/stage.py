@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core import nlp
 from ..core.catalog import cache_dir, load, save
 from ..core.config import Config, SegmentConfig
 from ..embed import embed_texts, load_embeddings, make_embedder
@@ -31,13 +30,13 @@ log = logging.getLogger(__name__)
 @dataclass
 class Prepared:
     """What sectioning needs, computed once: turns in order, guide vectors, similarities,
-    the answers' spaCy docs. Decoding with other weights reuses it (the evaluation does)."""
+    the answers' tense counts. Decoding with other weights reuses it (the evaluation does)."""
 
     turns: pd.DataFrame
     guide: Guide
     gv: GuideVectors
     sims: TurnSimilarity
-    docs: dict
+    tenses: dict  # (interview, turn) -> verbs in the past and present tense
 
 
 def prepare(out_dir: Path, config: Config, guide: Guide | None = None, embedder=None) -> Prepared:
@@ -55,19 +54,21 @@ def prepare(out_dir: Path, config: Config, guide: Guide | None = None, embedder=
         return embed_texts(list(texts), embedder, store, config.embed.cache)[0]
 
     gv = GuideVectors(guide, encode)
-    answers = turns[(turns.role == INTERVIEWEE) & (turns.language.isin(["en", "und"]))]
-    docs = {}
+    tenses = {}
     if any(s.tense for s in guide.sections):
-        english = nlp.english()
-        docs = {
-            (r.interview_id, int(r.turn_index)): doc
-            for r, doc in zip(
-                answers.itertuples(),
-                english.pipe(answers["clean_text"].fillna("").tolist(), batch_size=64),
+        # The passages stage tagged these words already: its tense counts, summed per answer.
+        english = passages[(passages.role == INTERVIEWEE) & passages.language.isin(["en", "und"])]
+        summed = english.groupby(["interview_id", "turn_index"])[
+            ["past_verbs", "present_verbs"]
+        ].sum()
+        tenses = {
+            (str(iid), int(turn)): (int(past), int(present))
+            for (iid, turn), past, present in zip(
+                summed.index, summed["past_verbs"], summed["present_verbs"], strict=True
             )
         }
     sims = turn_similarities(turns, passages, vectors, gv)
-    return Prepared(turns, guide, gv, sims, docs)
+    return Prepared(turns, guide, gv, sims, tenses)
 
 
 def assign_sections(prep: Prepared, cfg: SegmentConfig) -> pd.DataFrame:
@@ -99,7 +100,7 @@ def _decode_all(
         if not is_english:
             other_languages.append(f"{interview_id} ({conv['language'].iloc[0]})")
         ev = gather_evidence(
-            conv, guide, prep.gv, prep.sims, prep.docs, cfg, is_english, heading_cache, profiles
+            conv, guide, prep.gv, prep.sims, prep.tenses, cfg, is_english, heading_cache, profiles
         )
         path, confidence, alone = decode(ev, cfg, len(guide.sections))
         for t, row in enumerate(conv.itertuples()):

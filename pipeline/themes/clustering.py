@@ -134,9 +134,7 @@ def umap_model(n: int, cfg: ThemesConfig, seed: int | None = None):
     Returns:
         An unfitted ``umap.UMAP``.
     """
-    from umap import UMAP
-
-    return UMAP(
+    model = _exact_umap_class()(
         n_neighbors=max(2, min(cfg.umap_neighbors, n - 1)),
         n_components=min(cfg.umap_components, max(2, n - 2)),
         min_dist=0.0,
@@ -144,6 +142,57 @@ def umap_model(n: int, cfg: ThemesConfig, seed: int | None = None):
         random_state=cfg.seed if seed is None else seed,
         low_memory=True,
     )
+    model.exact_neighbours_max = cfg.exact_neighbours_max
+    return model
+
+
+# UMAP computes exact neighbours itself below this many points (umap.umap_.UMAP.fit).
+UMAP_SMALL_DATA = 4096
+
+
+def exact_neighbours_for(x, metric: str, most: int) -> bool:
+    """Whether UMAP gets exact neighbours for ``x``: dense vectors compared by cosine, from
+    the size where UMAP would build a pynndescent index up to ``most`` rows."""
+    n = getattr(x, "shape", (0,))[0]
+    return isinstance(x, np.ndarray) and metric == "cosine" and UMAP_SMALL_DATA <= n <= most
+
+
+def _exact_umap_class():
+    """UMAP that, from 4,096 to ``exact_neighbours_max`` points, is given exact cosine
+    neighbours instead of building a pynndescent index (see :mod:`.neighbours`)."""
+    global _ExactUMAP
+    if _ExactUMAP is None:
+        import warnings
+
+        from umap import UMAP
+
+        from .neighbours import precomputed_knn
+
+        class ExactNeighboursUMAP(UMAP):
+            exact_neighbours_max = 0
+
+            def fit(self, X, y=None, *args, **kwargs):
+                n = getattr(X, "shape", (0,))[0]
+                dense = isinstance(X, np.ndarray)
+                if (
+                    dense
+                    and self.metric == "cosine"
+                    and (UMAP_SMALL_DATA <= n <= self.exact_neighbours_max)
+                ):
+                    self.precomputed_knn = precomputed_knn(X, self.n_neighbors)
+                with warnings.catch_warnings():
+                    # "not an NNDescent object": ours answers transform's queries exactly.
+                    warnings.filterwarnings("ignore", message="precomputed_knn")
+                    return super().fit(X, y, *args, **kwargs)
+
+        ExactNeighboursUMAP.__module__ = __name__
+        ExactNeighboursUMAP.__qualname__ = "ExactNeighboursUMAP"
+        _ExactUMAP = ExactNeighboursUMAP
+        globals()["ExactNeighboursUMAP"] = ExactNeighboursUMAP  # so a pickled model loads
+    return _ExactUMAP
+
+
+_ExactUMAP = None
 
 
 _umap = umap_model  # the name it had before the split
@@ -281,3 +330,11 @@ def choose_clustering(
         The unfitted clustering estimator (BERTopic's ``hdbscan_model``) and its description.
     """
     return CLUSTERINGS[clustering_name(n, cfg)](n, cfg, embeddings, labels=labels)
+
+
+def __getattr__(name: str):
+    # The UMAP subclass is made on first use (importing umap compiles numba code); a
+    # pickled model names it as an attribute of this module.
+    if name == "ExactNeighboursUMAP":
+        return _exact_umap_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -165,6 +165,7 @@ class LemmaAnalyzer:
 
     def __init__(self, word_lemma: dict[str, str], canonical: dict[str, str], stop: frozenset[str]):
         self.word_lemma = word_lemma
+        self._tokens: dict[str, str | None] = {}
         self.canonical = canonical
         self.stop = stop
 
@@ -204,6 +205,14 @@ class LemmaAnalyzer:
             The shown form of its lemma, or None for a stop word, a contraction or a
             one-letter word.
         """
+        known = self._tokens.get(word, _UNSEEN)
+        if known is not _UNSEEN:
+            return known
+        token = self._token(word)
+        self._tokens[word] = token  # c-TF-IDF analyses every passage several times
+        return token
+
+    def _token(self, word: str) -> str | None:
         word = word.lower().replace("’", "'")
         if word in self.stop or word.replace("'", "") in self.stop or "'" in word:
             return None
@@ -241,6 +250,9 @@ class LemmaAnalyzer:
             out += tokens
             out += [f"{a} {b}" for a, b in pairwise(tokens) if a != b]
         return out
+
+
+_UNSEEN = object()
 
 
 def count_vectorizer(analyzer: LemmaAnalyzer, n_docs: int, cfg: ThemesConfig) -> CountVectorizer:
