@@ -1012,11 +1012,11 @@ def finish(res: dict[str, Any], args: argparse.Namespace, started: float) -> int
         "(interpreter and imports included; tracemalloc would miss torch's allocations)."
     )
     res["memory_method"] = memory_method
-    print(report(res, memory_method))
-    if args.json:
+    if args.json:  # first: a figure the printout cannot show is still kept
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
-        print(f"\nwrote {args.json}")
+        print(f"wrote {args.json}", file=sys.stderr)
+    print(report(res, memory_method))
     failed = [
         k
         for k in ("targets", "scaling", "throughput", "agreement", "cache", "vanilla")

@@ -203,7 +203,7 @@ def scaling(
         if passages.is_file():
             import pandas as pd
 
-            row["passages"] = len(pd.read_parquet(passages, columns=["passage_id"]))
+            row["n_passages"] = len(pd.read_parquet(passages, columns=["passage_id"]))
         curve[f"x{factor}"] = row
     return curve
 
@@ -275,7 +275,7 @@ def render_scaling(curve: dict[str, Any], stages: tuple[str, ...]) -> list[str]:
         total = sum(row.get(s, {}).get("wall_s", 0) for s in stages)
         base = base or total
         lines.append(
-            f"  {name:<8} {row['files']:>5} {row.get('passages', '?')!s:>8}  "
+            f"  {name:<8} {row['files']:>5} {row.get('n_passages', '?')!s:>8}  "
             + "  ".join(f"{c:>14}" for c in cells)
             + f"   total {total:.1f} s ({total / base:.2f}x)"
         )
