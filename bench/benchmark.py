@@ -444,8 +444,6 @@ def cache_figures(
 
     from pipeline import embed, passages
     from pipeline import ingest as ingest_stage
-    from pipeline.ingest.formats import SUPPORTED
-    from pipeline.ingest.metadata import METADATA_FILE
 
     res: dict[str, Any] = {
         "cold_embed_s": cold["embed"]["wall_s"],
@@ -461,14 +459,7 @@ def cache_figures(
     res["warm_embedded_now"] = warm["info"]["embedded_now"]
     res["warm_peak_rss_mb"] = warm["peak_rss_mb"]
 
-    files = [p.relative_to(raw).as_posix() for p in ingest_stage.discover(raw)]
-    candidates = [
-        f
-        for f in files
-        if f != METADATA_FILE
-        and Path(f).suffix.lower() in SUPPORTED
-        and not Path(f).name.startswith(".")
-    ]
+    candidates = whole_runs.interview_files(raw)
     if leave_out is None:
         leave_out = candidates[-1]
     if leave_out not in candidates:

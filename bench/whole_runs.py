@@ -83,17 +83,27 @@ def _run(raw: Path, out: Path, logs: Path, name: str, extra: list[str]) -> dict[
     return result
 
 
+def interview_files(raw: Path) -> list[str]:
+    """The files under ``raw`` the ingest stage reads as conversations (relative, in order)."""
+    from pipeline import ingest
+    from pipeline.ingest.formats import SUPPORTED
+    from pipeline.ingest.metadata import METADATA_FILE
+
+    files = [p.relative_to(raw).as_posix() for p in ingest.discover(raw)]
+    return [
+        f
+        for f in files
+        if f != METADATA_FILE
+        and Path(f).suffix.lower() in SUPPORTED
+        and not Path(f).name.startswith(".")
+    ]
+
+
 def default_leave_out(raw: Path) -> Path:
-    files = sorted(
-        p
-        for p in raw.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() not in {".csv", ".yaml", ".yml"}
-        and not p.name.startswith(".")
-    )
+    files = interview_files(raw)
     if not files:
         raise ValueError(f"no interview file in {raw}")
-    return files[-1].relative_to(raw)
+    return Path(files[-1])
 
 
 def whole_runs(
