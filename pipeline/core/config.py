@@ -118,17 +118,17 @@ class EmbedConfig(_Section):
     batch_size: int = Field(
         64,
         ge=1,
-        description="Texts encoded at once. Batches hold only texts of the same token length, "
-        "so no padding is added and a vector does not depend on what else was in its batch: "
-        "themes are identical whether vectors came from the cache or not. 64 is about 2.5x as "
-        "fast as 1 (one text at a time) on a CPU.",
+        description="Most texts encoded at once (batches hold about 128 tokens). A batch holds "
+        "texts of one token length and has one shape per length, so a vector is bit for bit "
+        "the same whatever else is embedded: themes are identical whether vectors came from "
+        "the cache or not. Part of the cache's name. 64 is about 2.5x as fast as 1 on a CPU.",
     )
     threads: int = Field(
         0,
         ge=0,
-        description="CPU threads the model encodes on; 0 = every core. 1 makes vectors "
-        "bit-for-bit the same whatever they were batched with (with more, they differ by about "
-        "1e-7) and is kinder to a machine busy with other jobs.",
+        description="CPU threads the model encodes on, each one batch at a time; 0 = every "
+        "core. The vectors are bit-for-bit the same whatever the count; 1 is kinder to a "
+        "machine busy with other jobs.",
     )
     cache: bool = Field(
         True, description="Reuse vectors of passages already embedded with the same model."

@@ -114,7 +114,6 @@ ORDER: tuple[Stage, ...] = (
             "embed.model",
             "embed.backend",
             "embed.batch_size",
-            "embed.threads",
             "embed.cache",
         ),
         code=("segment", *CORE),
@@ -139,7 +138,6 @@ ORDER: tuple[Stage, ...] = (
             "embed.model",
             "embed.backend",
             "embed.batch_size",
-            "embed.threads",
             "embed.cache",
             # themes.guided seeds the fit with the codebook
             "coding.file",
