@@ -265,9 +265,11 @@ def _topic_words(model, topics: list[int], top_k: int = 10) -> list[list[str]]:
 def vanilla_bertopic(docs: list[str], embeddings: np.ndarray, embedder, seed: int) -> SystemResult:
     """Plain BERTopic() defaults on the same passages and vectors (UMAP seeded to repeat)."""
     from bertopic import BERTopic
-    from umap import UMAP
 
     from ..themes import BackendAdapter
+    from ..themes.compiled import umap_class
+
+    UMAP = umap_class()
 
     model = BERTopic(
         embedding_model=BackendAdapter(embedder),

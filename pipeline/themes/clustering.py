@@ -164,9 +164,10 @@ def _exact_umap_class():
     if _ExactUMAP is None:
         import warnings
 
-        from umap import UMAP
-
+        from .compiled import umap_class
         from .neighbours import precomputed_knn
+
+        UMAP = umap_class()
 
         class ExactNeighboursUMAP(UMAP):
             exact_neighbours_max = 0
