@@ -8,6 +8,7 @@ Layers (``make test-fast`` runs only the tests not marked ``slow``):
   when the folder is made, checked after each test that uses the folder and again at the end
   of the session, and a change fails naming the files. ``sample_out`` is ``themed``.
 - ``copy_of(folder)`` (and ``themed_copy``): a private copy for a test that writes.
+- ``distilled``: a cache folder with the model2vec backend's static model, distilled once.
 - ``cli``: ``insights ARGS`` in this process (Typer's CliRunner); :func:`run_cli` runs it in a
   real process, for the few tests that need one (killing a run, the output lock, the console
   script).
@@ -251,6 +252,19 @@ def reported(tmp_path_factory, themed):
 def sample_out(themed):
     """The bundled sample through ingest, passages, embed, segment and themes: ``themed``."""
     return themed
+
+
+@pytest.fixture(scope="session")
+def distilled(tmp_path_factory) -> Path:
+    """A cache folder holding the model2vec model distilled from the bundled MiniLM, distilled
+    once per session (about 13 s): tests copy its ``model2vec`` folder into their own cache."""
+    from pipeline import embed
+    from pipeline.core.config import load_config
+
+    store = tmp_path_factory.mktemp("distilled")
+    fast = embed.make_embedder(load_config(overrides=["embed.backend=model2vec"]).embed, store)
+    fast.encode(["distilled once"])
+    return store
 
 
 @pytest.fixture

@@ -153,9 +153,9 @@ def test_stale_embeddings_are_refused(embedded, copy_of):
 
 
 @pytest.mark.slow
-def test_model2vec_backend_is_distilled_once_and_reused(tmp_path):
+def test_model2vec_backend_is_distilled_once_and_reused(distilled):
     cfg = load_config(overrides=["embed.backend=model2vec"]).embed
-    fast = embed.make_embedder(cfg, tmp_path)
+    fast = embed.make_embedder(cfg, distilled)  # the session distilled it into this store
     vectors = fast.encode(
         ["I find clients through referrals.", "I charge a fixed price per project."]
     )
@@ -167,6 +167,6 @@ def test_model2vec_backend_is_distilled_once_and_reused(tmp_path):
     stored = fast.folder
     assert (stored / "config.json").is_file()
     mtime = stored.stat().st_mtime
-    again = embed.make_embedder(cfg, tmp_path)
+    again = embed.make_embedder(cfg, distilled)
     assert np.allclose(again.encode(["I find clients through referrals."]), vectors[:1])
     assert stored.stat().st_mtime == mtime  # reused, not distilled again

@@ -154,11 +154,14 @@ def test_saved_model_reloads_offline(sample_out, monkeypatch):
 
 
 @pytest.mark.slow
-def test_model2vec_themes_reload_with_the_static_model_that_made_them(sample_out, tmp_path):
+def test_model2vec_themes_reload_with_the_static_model_that_made_them(
+    sample_out, distilled, tmp_path
+):
     # The topic vectors are model2vec's; the saved model must embed new texts with the same
     # static model (not the MiniLM it was distilled from, whose vectors are longer).
     out = tmp_path / "model2vec"
     shutil.copytree(sample_out, out)
+    shutil.copytree(distilled / "model2vec", out / "cache" / "model2vec")  # distilled once
     cfg = load_config(None, ["embed.backend=model2vec", "themes.k_layouts=1"])  # k: not tested
     embed.run(out, cfg)
     segment.run(out, cfg)  # lineage: segment read the vectors too

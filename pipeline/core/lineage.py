@@ -26,7 +26,7 @@ from .. import __version__
 from .atomic import pending_outputs, sha256_file, together
 from .catalog import LINEAGE_RECORD, ArtifactError, artifact, read_json, write_json
 from .config import Config
-from .registry import STAGES, code_version
+from .registry import SPEED_ONLY, STAGES, code_version
 
 LINEAGE_DIR = LINEAGE_RECORD.split("/")[0]
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ def settings_of(stage: str, config: Config) -> dict[str, str]:
         if key == "redaction" and not config.redact:
             continue  # redaction settings change nothing while redaction is off
         leaves.update(_leaves(key, _setting(dumped, key)))
+    leaves = {k: v for k, v in leaves.items() if k not in SPEED_ONLY}
     # Lists of names are recorded by their length only: a fingerprint of a short name list can be
     # found by trying candidate names.
     leaves = {

@@ -31,6 +31,12 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger(__name__)
 
 
+# Settings that change how fast a stage runs, never what it writes (tests/test_embed_batching.py
+# checks the vectors are the same bit for bit whatever the thread count): no stage's outputs
+# depend on them, so changing one redoes nothing.
+SPEED_ONLY = frozenset({"embed.threads"})
+
+
 @dataclass(frozen=True)
 class Stage:
     """One stage's contract."""

@@ -325,4 +325,7 @@ def load_model(out_dir: Path) -> BERTopic:
     info = load("themes_info", out_dir)
     if info.get("skipped"):
         raise ArtifactError(f"{folder} holds no model: {info['skipped']}")
+    from .compiled import umap_class
+
+    umap_class()  # visualize_topics and the like fit UMAPs of their own: compile them once
     return BERTopic.load(str(folder), embedding_model=_embedding_model(info, out_dir))
