@@ -10,7 +10,7 @@ from scipy.stats import fisher_exact
 
 from pipeline import compare, embed, passages, segment, themes
 from pipeline.core.catalog import INTERVIEWS, ArtifactError, read_table, write_table
-from pipeline.core.config import Config
+from pipeline.core.config import Config, load_config
 from pipeline.ingest import run as ingest
 
 
@@ -113,7 +113,7 @@ def test_outputs_are_written_and_escaped(themed, tmp_path):
     meta["cohort_label"] = np.where(meta.index % 2 == 0, "<script>alert(1)</script>", "plain")
     meta.to_csv(raw / "metadata.csv", index=False)
     shutil.copytree(themed / "cache", out / "cache")
-    cfg = Config()
+    cfg = load_config(None, ["themes.k_layouts=1"])  # how k is judged is not tested here
     ingest(out, cfg, raw_dir=raw)
     for stage in (passages, embed, segment, themes):
         stage.run(out, cfg)
@@ -126,3 +126,38 @@ def test_outputs_are_written_and_escaped(themed, tmp_path):
     table = pd.read_csv(out / "compare" / "cohort_label.csv")
     assert {"label", "p_value", "q_value"} <= set(table.columns)
     assert (out / "compare" / "cohort_label.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_permutation_chi2_equals_scipy_on_every_permutation():
+    from scipy.stats import chi2_contingency
+
+    from pipeline.compare.cohorts import permutation_chi2
+
+    def by_scipy(table, n_permutations, seed):  # the definition, one permutation at a time
+        mention = np.repeat([1, 0] * table.shape[1], table.T.ravel())
+        cohorts = np.repeat(np.arange(table.shape[1]), table.sum(axis=0))
+
+        def statistic(labels):
+            counts = np.array(
+                [
+                    [np.sum((labels == k) & (mention == m)) for k in range(table.shape[1])]
+                    for m in (1, 0)
+                ]
+            )
+            return float(chi2_contingency(counts, correction=False)[0])
+
+        observed = statistic(cohorts)
+        rng = np.random.default_rng(seed)
+        hits = sum(
+            statistic(rng.permutation(cohorts)) >= observed - 1e-12 for _ in range(n_permutations)
+        )
+        return (hits + 1) / (n_permutations + 1)
+
+    rng = np.random.default_rng(3)
+    for _ in range(6):
+        sizes = rng.integers(2, 9, size=rng.integers(3, 5))
+        mentioning = [int(rng.integers(0, n + 1)) for n in sizes]
+        table = np.array([mentioning, [n - m for m, n in zip(mentioning, sizes)]])
+        if table.sum(axis=1).min() == 0:
+            continue
+        assert permutation_chi2(table, 300, 7) == by_scipy(table, 300, 7), table.tolist()

@@ -259,9 +259,13 @@ def _small_raw(root: Path, extra: bool) -> Path:
     return raw
 
 
+# The kill test's runs: one UMAP layout to judge k by (what it tests does not depend on k).
+QUICK = ("--set", "themes.k_layouts=1")
+
+
 def _start(raw: Path, out: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "run", str(raw), "--out", str(out), "-q"],
+        [sys.executable, "-m", "pipeline", "run", str(raw), "--out", str(out), "-q", *QUICK],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -318,7 +322,7 @@ def test_a_run_killed_in_any_stage_keeps_the_previous_outputs_and_the_next_run_c
     out = tmp_path / "out"
     # Only the runs that are killed need a process of their own; the others run here, with
     # the models this process has loaded already.
-    assert invoke("run", raw_a, "--out", out, "-q").returncode == 0
+    assert invoke("run", raw_a, "--out", out, "-q", *QUICK).returncode == 0
     previous = _outputs(out)
     previous_by_stage = {s: _stage_outputs(previous, out, s) for s in STAGES}
 
@@ -355,18 +359,18 @@ def test_a_run_killed_in_any_stage_keeps_the_previous_outputs_and_the_next_run_c
                 "stopped: interrupted" in (out / "run.log").read_text(encoding="utf-8")[log_size:]
             )
 
-    proc = invoke("run", raw_b, "--out", out, "-q")
+    proc = invoke("run", raw_b, "--out", out, "-q", *QUICK)
     assert proc.returncode == 0, proc.stderr
     assert not [p for p in out.rglob(".*.tmp")]
     assert "temporary file(s) an interrupted run left" in (out / "run.log").read_text(
         encoding="utf-8"
     )
-    cfg = Config()
+    cfg = load_config(None, [QUICK[1]])
     for s in STAGES:
         lineage.require(out, s, cfg)
 
     clean = tmp_path / "clean"
-    assert invoke("run", raw_b, "--out", clean, "-q").returncode == 0
+    assert invoke("run", raw_b, "--out", clean, "-q", *QUICK).returncode == 0
     for name in (
         "turns.parquet",
         "passages.parquet",

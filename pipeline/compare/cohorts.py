@@ -85,26 +85,34 @@ def benjamini_hochberg(p_values: list[float]) -> list[float]:
 
 
 def permutation_chi2(table: np.ndarray, n_permutations: int, seed: int) -> float:
-    """p-value of the chi-square statistic of a 2 x k table, by permuting cohort labels."""
-    mention = np.repeat([1, 0] * table.shape[1], table.T.ravel())
-    cohorts = np.repeat(np.arange(table.shape[1]), table.sum(axis=0))
+    """p-value of the chi-square statistic of a 2 x k table, by permuting cohort labels.
 
-    def statistic(labels: np.ndarray) -> float:
-        counts = np.array(
-            [
-                [np.sum((labels == k) & (mention == 1)) for k in range(table.shape[1])],
-                [np.sum((labels == k) & (mention == 0)) for k in range(table.shape[1])],
-            ]
-        )
-        if (counts.sum(axis=1) == 0).any():
-            return 0.0
-        return float(chi2_contingency(counts, correction=False)[0])
+    Permuting the labels keeps both margins (how many conversations mention the theme, how
+    large each cohort is), so the expected counts are the same for every permutation and the
+    statistics of all permutations are computed at once from their observed counts.
+    """
+    k = table.shape[1]
+    mention = np.repeat([1, 0] * k, table.T.ravel()).astype(bool)
+    cohorts = np.repeat(np.arange(k), table.sum(axis=0))
+    rows, columns = table.sum(axis=1), table.sum(axis=0)
+    if (rows == 0).any():
+        return 1.0
+    expected = np.outer(rows, columns) / table.sum()
 
-    observed = statistic(cohorts)
+    def statistics(labels: np.ndarray) -> np.ndarray:
+        """Pearson's chi-square of each row of ``labels`` (one labelling per row)."""
+        mentioned = np.stack([((labels == c) & mention).sum(axis=1) for c in range(k)], axis=1)
+        observed = np.stack([mentioned, columns[None, :] - mentioned], axis=1)
+        return (((observed - expected) ** 2) / expected).sum(axis=(1, 2))
+
+    observed = statistics(cohorts[None, :])[0]
     rng = np.random.default_rng(seed)
-    hits = sum(
-        statistic(rng.permutation(cohorts)) >= observed - 1e-12 for _ in range(n_permutations)
-    )
+    hits = 0
+    for start in range(0, n_permutations, 256):  # a block of permutations at a time
+        block = np.stack(
+            [rng.permutation(cohorts) for _ in range(min(256, n_permutations - start))]
+        )
+        hits += int((statistics(block) >= observed - 1e-12).sum())
     return (hits + 1) / (n_permutations + 1)
 
 
