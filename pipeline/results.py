@@ -404,7 +404,9 @@ class Results:
         ]
         x = np.asarray(vectors[themed], dtype=np.float32)
         if method == "umap" and len(x) >= 20:
-            from umap import UMAP
+            from .themes.compiled import umap_class
+
+            UMAP = umap_class()
 
             coords = UMAP(
                 n_components=2,

@@ -41,3 +41,19 @@ def test_a_new_process_reads_umaps_compiled_code_from_the_cache():
     # Without the cache turned on, numba compiles in every process and never hits.
     assert found["hits"] == 1 and found["misses"] == 0
     assert found["sigmas"] == sigmas.tolist()  # the cached code computes the same
+
+
+def test_a_function_with_a_serial_and_a_parallel_dispatcher_is_left_uncached():
+    import umap.layouts as layouts
+
+    from pipeline.themes.compiled import cache_compiled
+
+    serial = layouts._nb_optimize_layout_euclidean_single_epoch
+    parallel = layouts._nb_optimize_layout_euclidean_single_epoch_parallel
+    assert serial.py_func is parallel.py_func  # what makes them share a cache file
+    cache_compiled(layouts)
+    umap_class()
+    import umap.umap_ as umap_
+
+    assert umap_.smooth_knn_dist.stats.cache_path  # a function of its own: cached
+    assert serial.stats.cache_path is None and parallel.stats.cache_path is None

@@ -130,14 +130,19 @@ def test_cached_and_fresh_vectors_are_the_same(batched, tmp_path):
     assert 0 < embedded_now < len(later)
     fresh, _ = embed.embed_texts(later, batched, None, use_cache=False)
     assert_same(mixed, fresh)
-    cache = embed.EmbeddingCache(tmp_path, batched.model_id)
+    cache = embed.EmbeddingCache(tmp_path, batched.cache_key)
+    assert cache.path.is_file() and len(cache.vectors) == len(set(earlier) | set(later))
     assert cache.path.name.endswith(f".{embed.embedders.CACHE_VERSION}.npz")
-    # the batch size sets the batch shapes, so another size keeps its vectors apart
+    # the batch size sets the batch shapes, so a smaller one keeps its vectors apart ...
     other = embed.SentenceTransformerEmbedder(batch_size=8)
     other._model = batched.model
-    assert embed.EmbeddingCache(tmp_path, other.cache_key).path != cache.path
     _, again = embed.embed_texts(later, other, tmp_path)
     assert again == len(later)
+    assert embed.EmbeddingCache(tmp_path, other.cache_key).path.is_file()
+    # ... but above the most rows any batch has, the shapes and the cache are the same
+    larger = embed.SentenceTransformerEmbedder(batch_size=500)
+    larger._model = batched.model
+    assert embed.embed_texts(later, larger, tmp_path)[1] == 0
 
 
 def test_no_padding_reaches_the_model(batched, monkeypatch):

@@ -95,6 +95,8 @@ def permutation_chi2(table: np.ndarray, n_permutations: int, seed: int) -> float
     mention = np.repeat([1, 0] * k, table.T.ravel()).astype(bool)
     cohorts = np.repeat(np.arange(k), table.sum(axis=0))
     rows, columns = table.sum(axis=1), table.sum(axis=0)
+    if (columns == 0).any():
+        raise ValueError(f"a cohort without conversations in {table.tolist()}")
     if (rows == 0).any():
         return 1.0
     expected = np.outer(rows, columns) / table.sum()

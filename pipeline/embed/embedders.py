@@ -53,6 +53,9 @@ BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9
 # depend on embed.batch_size, so it is part of the cache's name (:attr:`cache_key`).
 CACHE_VERSION = "v4"
 BATCH_TOKENS = 128  # tokens per batch (rows x token count): as fast as more, measured here
+# The most rows a batch has: the shortest text is 2 tokens ([CLS] [SEP]). A larger
+# embed.batch_size changes no batch's shape.
+MOST_ROWS = -(-BATCH_TOKENS // 2)
 _LENGTH_CHUNK = 512  # texts tokenized at once to find their token counts
 
 
@@ -110,8 +113,11 @@ class SentenceTransformerEmbedder:
         self.source, self.model_id = resolve_model(name)
         self.name = name
         self.batch_size = batch_size
-        self.threads = threads  # batches encoded at once; 0: torch's default (every core)
+        self.threads = threads  # batches encoded at once; 0: torch's default (one per core)
         self._model = None
+        # One encode at a time: it sets torch's process-wide thread count and shares the
+        # tokenizer between its threads.
+        self._encoding = threading.Lock()
 
     @property
     def model(self):
@@ -152,7 +158,7 @@ class SentenceTransformerEmbedder:
     @property
     def cache_key(self) -> str:
         """What the vectors depend on: the model and the batch size that sets batch shapes."""
-        return f"{self.model_id}-batch{self.batch_size}"
+        return f"{self.model_id}-batch{min(self.batch_size, MOST_ROWS)}"
 
     def rows_for(self, tokens: int) -> int:
         """How many rows every batch of texts ``tokens`` long has: about :data:`BATCH_TOKENS`
@@ -210,35 +216,63 @@ class SentenceTransformerEmbedder:
         vectors = np.zeros((len(texts), dimension() or 0), dtype=np.float32)
         if not texts:
             return vectors
-        # Longest first, so that no thread is left with a long batch at the end.
-        plan = sorted(self.batches(texts), key=lambda batch: -len(texts[batch[0][0]]))
-        workers = min(self.threads or torch.get_num_threads(), len(plan))
+        with self._encoding:
+            # Longest first, so that no thread is left with a long batch at the end.
+            plan = sorted(self.batches(texts), key=lambda batch: -len(texts[batch[0][0]]))
+            # A model with a default prompt or a cut dimension is encoded by its own encode(),
+            # which applies them, one batch at a time (the same shapes, no threads of ours).
+            own = bool(getattr(model, "default_prompt_name", None)) or bool(
+                getattr(model, "truncate_dim", None)
+            )
+            workers = 1 if own else min(self.threads or torch.get_num_threads(), len(plan))
+            encode_batch = self._batch_encoder(texts, own)
+            previous = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                with phase("MiniLM encode", texts=len(texts)):
+                    if workers <= 1:
+                        for batch in plan:
+                            vectors[batch[0]] = encode_batch(batch)
+                    else:
+                        pool = ThreadPoolExecutor(workers, thread_name_prefix="encode")
+                        try:
+                            for batch, rows in zip(plan, pool.map(encode_batch, plan)):
+                                vectors[batch[0]] = rows
+                        finally:
+                            # Ctrl-C or a failed batch: drop the batches not started yet
+                            # instead of encoding the rest of the corpus first.
+                            pool.shutdown(wait=True, cancel_futures=True)
+            finally:
+                torch.set_num_threads(previous)
+        return vectors
+
+    def _batch_encoder(self, texts: list[str], own: bool):
+        """``(positions, rows) -> unit vectors of those texts``: the batch filled up to
+        ``rows`` with copies of its first text, the copies' rows dropped."""
+        import torch
+
+        model = self.model
         preprocess = getattr(model, "preprocess", None) or model.tokenize
-        tokenizer_lock = threading.Lock()  # a fast tokenizer is not safe to share across threads
+        tokenizer = threading.Lock()  # a fast tokenizer is not safe to share across threads
 
         def encode_batch(batch: tuple[list[int], int]) -> np.ndarray:
             positions, rows = batch
-            filled = positions + [positions[0]] * (rows - len(positions))
-            with tokenizer_lock:
-                features = preprocess([texts[i] for i in filled])
+            filled = [texts[i] for i in positions + [positions[0]] * (rows - len(positions))]
+            if own:
+                return model.encode(
+                    filled,
+                    batch_size=rows,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                )[: len(positions)].astype(np.float32)
+            with tokenizer:
+                features = preprocess(filled)
             with torch.inference_mode():
-                out = model(features)["sentence_embedding"][: len(positions)]
+                out = model(features)["sentence_embedding"][: len(positions)].float()
                 return torch.nn.functional.normalize(out, p=2, dim=1).numpy()
 
-        previous = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            with phase("MiniLM encode", texts=len(texts)):
-                if workers <= 1:
-                    for batch in plan:
-                        vectors[batch[0]] = encode_batch(batch)
-                else:
-                    with ThreadPoolExecutor(workers, thread_name_prefix="encode") as pool:
-                        for batch, rows in zip(plan, pool.map(encode_batch, plan)):
-                            vectors[batch[0]] = rows
-        finally:
-            torch.set_num_threads(previous)
-        return vectors
+        return encode_batch
 
 
 class Model2VecEmbedder:

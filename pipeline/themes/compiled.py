@@ -13,7 +13,10 @@ numba's per-user cache folder (``NUMBA_CACHE_DIR`` moves it).
 from __future__ import annotations
 
 import importlib
+import logging
 from types import ModuleType
+
+log = logging.getLogger(__name__)
 
 # umap's modules whose functions a fit or a transform calls.
 UMAP_MODULES = ("umap.umap_", "umap.layouts", "umap.utils", "umap.distances", "umap.sparse")
@@ -22,14 +25,31 @@ _done = False
 
 
 def cache_compiled(module: ModuleType) -> int:
-    """Turn on numba's on-disk cache for every jitted function of ``module``; returns how
-    many there are (a function already cached keeps working as before)."""
+    """Turn on numba's on-disk cache for the jitted functions of ``module``; returns how many
+    were turned on.
+
+    Not for a Python function with two dispatchers: umap makes a serial and a parallel layout
+    optimiser of one function, and numba's cache tells functions apart by source only, so
+    whichever was compiled first would be loaded for both -- and the parallel layout is not
+    reproducible. Where no cache folder is writable, a function stays uncached.
+    """
+    from collections import Counter
+
     from numba.core.registry import CPUDispatcher
 
     jitted = [value for value in vars(module).values() if isinstance(value, CPUDispatcher)]
+    shared = Counter(id(function.py_func) for function in jitted)
+    turned_on = 0
     for function in jitted:
-        function.enable_caching()
-    return len(jitted)
+        if shared[id(function.py_func)] > 1:
+            continue
+        try:
+            function.enable_caching()
+        except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
+            log.debug("numba cannot cache %s: %s", getattr(function, "__name__", function), exc)
+            continue
+        turned_on += 1
+    return turned_on
 
 
 def umap_class():
