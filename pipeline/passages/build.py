@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -25,6 +26,7 @@ from ..core.config import Config
 from ..core.redact import PLACEHOLDER_KINDS
 from ..ingest.clean import STAGE_DIRECTION_RE, clean_text, is_backchannel, word_count
 from ..ingest.roles import INTERVIEWEE, INTERVIEWER
+from .cache import PassageCache, recipe, turn_key
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +156,26 @@ def _too_short(window: list[Any], config: Config) -> bool:
     return word_count(clean_text(text, config.ingest.extra_fillers)) < config.passages.min_words
 
 
+# What a passage takes from its turn's record rather than from the turn's text.
+LINKS = (
+    "interview_id",
+    "turn_index",
+    "role",
+    "speaker",
+    "language",
+    "in_main_language",
+    "heading",
+    "source_file",
+    "source_line",
+    "source_page",
+    "start",
+)
+
+
+def _links(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: record[k] for k in LINKS}
+
+
 def _doc_passages(
     record: dict[str, Any],
     doc: Any,
@@ -170,22 +192,7 @@ def _doc_passages(
     drops words that a whole turn would have kept.
     """
     cfg = config.passages
-    base = {
-        k: record[k]
-        for k in (
-            "interview_id",
-            "turn_index",
-            "role",
-            "speaker",
-            "language",
-            "in_main_language",
-            "heading",
-            "source_file",
-            "source_line",
-            "source_page",
-            "start",
-        )
-    }
+    base = _links(record)
     if record["role"] == INTERVIEWER:
         windows = [[s for s in doc.sents]]
     else:
@@ -233,7 +240,15 @@ def _doc_passages(
     return rows
 
 
-def build_passages(turns: pd.DataFrame, config: Config) -> pd.DataFrame:
+def build_passages(turns: pd.DataFrame, config: Config, store: Path | None = None) -> pd.DataFrame:
+    """The passages of ``turns``, in turn order.
+
+    Args:
+        turns: turns.parquet.
+        config: the effective configuration.
+        store: the cache folder: turns parsed before (same text, role, language, settings,
+            code and spaCy pipelines) take their passages from it, and new ones are added.
+    """
     kept = turns[
         turns["role"].isin([INTERVIEWEE, INTERVIEWER]) & ~turns["is_backchannel"].fillna(False)
     ]
@@ -241,9 +256,15 @@ def build_passages(turns: pd.DataFrame, config: Config) -> pd.DataFrame:
     english = nlp.english()
     other = nlp.multilingual_sentencizer()
     records = kept.to_dict("records")
-    limit = min(MAX_CHUNK_CHARS, english.max_length, other.max_length)
-    chunks = [split_for_nlp(str(r["text"]), limit) for r in records]
     is_english = [r["language"] in ("en", "und") for r in records]
+    cache = PassageCache(store, recipe(config, [english, other])) if store is not None else None
+    keys = [turn_key(str(r["text"]), r["role"], e) for r, e in zip(records, is_english)]
+    cached = [cache.get(k) if cache else None for k in keys]
+    limit = min(MAX_CHUNK_CHARS, english.max_length, other.max_length)
+    chunks = [
+        split_for_nlp(str(r["text"]), limit) if known is None else []
+        for r, known in zip(records, cached)
+    ]
     # Docs are consumed as spaCy yields them (chunks of a turn in order; a window never
     # spans two chunks), so only one batch of docs is held at a time.
     rows_of: list[list[dict[str, Any]]] = [[] for _ in records]
@@ -267,5 +288,29 @@ def build_passages(turns: pd.DataFrame, config: Config) -> pd.DataFrame:
                 first=seen[i] == 1,
                 last=seen[i] == len(chunks[i]),
             )
+    for i, known in enumerate(cached):
+        if known is not None:
+            rows_of[i] = _rows_from(records[i], known)
+        elif cache is not None:
+            cache.put(keys[i], rows_of[i])
+    if cache is not None:
+        cache.save()
+        log.info(
+            "passages: %d turns parsed, %d from the cache", cache.added, len(records) - cache.added
+        )
     rows = [row for turn_rows in rows_of for row in turn_rows]
     return pd.DataFrame(rows, columns=list(PASSAGES.columns))
+
+
+def _rows_from(record: dict[str, Any], contents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A turn's passages from their cached contents and the turn's own links."""
+    base = _links(record)
+    return [
+        {
+            **base,
+            "passage_id": f"{record['interview_id']}#{record['turn_index']}.{k}",
+            "passage_index": k,
+            **content,
+        }
+        for k, content in enumerate(contents)
+    ]

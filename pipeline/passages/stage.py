@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.catalog import load, save
+from ..core.catalog import cache_dir, load, save
 from ..core.config import Config
 from ..ingest.roles import INTERVIEWEE
 from .build import build_passages
@@ -26,7 +26,7 @@ def run(out_dir: Path, config: Config) -> pd.DataFrame:
         The passages table.
     """
     turns = load("turns", out_dir)
-    passages = build_passages(turns, config)
+    passages = build_passages(turns, config, cache_dir(out_dir))
     save("passages", passages, out_dir)
     n_answer = int((passages["role"] == INTERVIEWEE).sum())
     log.info(
