@@ -53,9 +53,6 @@ BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9
 # depend on embed.batch_size, so it is part of the cache's name (:attr:`cache_key`).
 CACHE_VERSION = "v4"
 BATCH_TOKENS = 128  # tokens per batch (rows x token count): as fast as more, measured here
-# The most rows a batch has: the shortest text is 2 tokens ([CLS] [SEP]). A larger
-# embed.batch_size changes no batch's shape.
-MOST_ROWS = -(-BATCH_TOKENS // 2)
 _LENGTH_CHUNK = 512  # texts tokenized at once to find their token counts
 
 
@@ -157,8 +154,10 @@ class SentenceTransformerEmbedder:
 
     @property
     def cache_key(self) -> str:
-        """What the vectors depend on: the model and the batch size that sets batch shapes."""
-        return f"{self.model_id}-batch{min(self.batch_size, MOST_ROWS)}"
+        """What the vectors depend on: the model and the batch shapes, named by the most rows
+        a batch has (the shortest text is 2 tokens, [CLS] [SEP]): a larger batch size than
+        that changes no shape."""
+        return f"{self.model_id}-batch{self.rows_for(2)}"
 
     def rows_for(self, tokens: int) -> int:
         """How many rows every batch of texts ``tokens`` long has: about :data:`BATCH_TOKENS`

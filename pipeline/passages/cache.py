@@ -72,7 +72,7 @@ class PassageCache:
         return self.turns.get(key)
 
     def put(self, key: str, passages: list[dict[str, Any]]) -> None:
-        self.turns[key] = [{c: _plain(p[c]) for c in CONTENT} for p in passages]
+        self.turns[key] = [{c: p[c] for c in CONTENT} for p in passages]
         self.added += 1
 
     def save(self) -> None:
@@ -84,8 +84,3 @@ class PassageCache:
         for other in self.folder.glob("*.json.gz"):
             if other != self.path:
                 other.unlink(missing_ok=True)
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars as Python ones, for JSON."""
-    return value.item() if hasattr(value, "item") else value
