@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+
 import pandas as pd
 import pytest
 
@@ -88,3 +90,20 @@ def test_an_unreadable_cache_is_rebuilt_with_a_warning(ingested, tmp_path, caplo
     again = build_passages(turns, Config(), store)
     pd.testing.assert_frame_equal(again, build_passages(turns, Config()))
     assert "unreadable" in caplog.text
+
+
+def test_passages_made_in_two_processes_are_the_ones_made_in_one(ingested, monkeypatch):
+    turns = read_table(TURNS, ingested)
+    one = build_passages(turns, Config())
+    shared_out: list[int] = []
+    pool = concurrent.futures.ProcessPoolExecutor
+
+    def counting_pool(workers, *args, **kwargs):
+        shared_out.append(workers)
+        return pool(workers, *args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", counting_pool)
+    monkeypatch.setattr(nlp, "processes_for", lambda n: 2)
+    two = build_passages(turns, Config())
+    assert shared_out == [2]  # the work really went to two processes
+    pd.testing.assert_frame_equal(two, one)

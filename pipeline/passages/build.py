@@ -240,6 +240,83 @@ def _doc_passages(
     return rows
 
 
+def _parse_turns(
+    records: list[dict[str, Any]],
+    chunks: list[list[str]],
+    is_english: list[bool],
+    config: Config,
+) -> list[list[dict[str, Any]]]:
+    """The passages of each turn, from its chunks, in one process."""
+    english = nlp.english()
+    other = nlp.multilingual_sentencizer()
+    # Docs are consumed as spaCy yields them (chunks of a turn in order; a window never
+    # spans two chunks), so only one batch of docs is held at a time.
+    rows_of: list[list[dict[str, Any]]] = [[] for _ in records]
+    for language, english_turns, max_docs in ((english, True, 64), (other, False, 1000)):
+        wanted = [
+            (i, chunk)
+            for i, e in enumerate(is_english)
+            if e == english_turns
+            for chunk in chunks[i]
+        ]
+        seen = [0] * len(records)  # chunks of each turn read so far
+        for (i, _), doc in zip(
+            wanted, nlp.pipe_in_batches(language, [chunk for _, chunk in wanted], max_docs)
+        ):
+            seen[i] += 1
+            rows_of[i] += _doc_passages(
+                records[i],
+                doc,
+                len(rows_of[i]),
+                config,
+                first=seen[i] == 1,
+                last=seen[i] == len(chunks[i]),
+            )
+    return rows_of
+
+
+def _parse_in_processes(
+    records: list[dict[str, Any]],
+    chunks: list[list[str]],
+    is_english: list[bool],
+    config: Config,
+) -> list[list[dict[str, Any]]]:
+    """:func:`_parse_turns` on a large corpus in one process per core (``nlp.processes_for``).
+
+    Each process takes whole turns (about the same number of characters each) and sends
+    back rows, not docs: a spaCy doc costs more to send than to make. A turn's passages
+    depend only on its own text, so how the turns are shared out changes nothing.
+    """
+    processes = nlp.processes_for(sum(len(c) for c in chunks))
+    if processes == 1:
+        return _parse_turns(records, chunks, is_english, config)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    sizes = [sum(len(c) for c in turn) for turn in chunks]
+    total = sum(sizes) or 1
+    shares: list[list[int]] = [[] for _ in range(processes)]
+    done = 0
+    for i, size in enumerate(sizes):  # consecutive turns, cut at equal shares of characters
+        shares[min(processes - 1, done * processes // total)].append(i)
+        done += size
+    shares = [share for share in shares if share]
+    # Forked workers inherit the loaded pipelines (spaCy's own n_process forks as well).
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(len(shares), mp_context=context) as pool:
+        futures = [
+            pool.submit(
+                _parse_turns,
+                [records[i] for i in share],
+                [chunks[i] for i in share],
+                [is_english[i] for i in share],
+                config,
+            )
+            for share in shares
+        ]
+        return [rows for future in futures for rows in future.result()]
+
+
 def build_passages(turns: pd.DataFrame, config: Config, store: Path | None = None) -> pd.DataFrame:
     """The passages of ``turns``, in turn order.
 
@@ -265,29 +342,16 @@ def build_passages(turns: pd.DataFrame, config: Config, store: Path | None = Non
         split_for_nlp(str(r["text"]), limit) if known is None else []
         for r, known in zip(records, cached)
     ]
-    # Docs are consumed as spaCy yields them (chunks of a turn in order; a window never
-    # spans two chunks), so only one batch of docs is held at a time.
+    todo = [i for i, known in enumerate(cached) if known is None]
+    parsed = _parse_in_processes(
+        [records[i] for i in todo],
+        [chunks[i] for i in todo],
+        [is_english[i] for i in todo],
+        config,
+    )
     rows_of: list[list[dict[str, Any]]] = [[] for _ in records]
-    for language, english_turns, max_docs in ((english, True, 64), (other, False, 1000)):
-        wanted = [
-            (i, chunk)
-            for i, e in enumerate(is_english)
-            if e == english_turns
-            for chunk in chunks[i]
-        ]
-        seen = [0] * len(records)  # chunks of each turn read so far
-        for (i, _), doc in zip(
-            wanted, nlp.pipe_in_batches(language, [chunk for _, chunk in wanted], max_docs)
-        ):
-            seen[i] += 1
-            rows_of[i] += _doc_passages(
-                records[i],
-                doc,
-                len(rows_of[i]),
-                config,
-                first=seen[i] == 1,
-                last=seen[i] == len(chunks[i]),
-            )
+    for i, rows in zip(todo, parsed, strict=True):
+        rows_of[i] = rows
     for i, known in enumerate(cached):
         if known is not None:
             rows_of[i] = _rows_from(records[i], known)
