@@ -9,7 +9,7 @@ Other languages get a rule-based sentence splitter, which works for any script.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 import spacy
@@ -116,3 +116,60 @@ def pipe_in_batches(
         size += len(text)
     if batch:
         yield from language.pipe(batch, batch_size=len(batch))
+
+
+def equal_shares(sizes: list[int], processes: int) -> list[list[int]]:
+    """Consecutive indices of ``sizes`` cut into at most ``processes`` runs of about equal sum
+    (none empty), so each worker gets about the same amount of text and order is kept."""
+    total = sum(sizes) or 1
+    shares: list[list[int]] = [[] for _ in range(processes)]
+    done = 0
+    for i, size in enumerate(sizes):
+        shares[min(processes - 1, done * processes // total)].append(i)
+        done += size
+    return [share for share in shares if share]
+
+
+def in_processes(function, calls: list[tuple]) -> list:
+    """``[function(*args) for args in calls]``, each call in its own forked process.
+
+    Forked workers inherit the pipelines the parent has loaded (spaCy's own ``n_process``
+    forks as well); what a call returns is sent back pickled, so it should be rows or
+    bytes, not docs.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if len(calls) <= 1:
+        return [function(*args) for args in calls]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(len(calls), mp_context=context) as pool:
+        futures = [pool.submit(function, *args) for args in calls]
+        return [future.result() for future in futures]
+
+
+def _docbin_of(load: Callable[[], Language], texts: list[str]) -> bytes:
+    from spacy.tokens import DocBin
+
+    return DocBin(store_user_data=False, docs=load().pipe(texts, batch_size=64)).to_bytes()
+
+
+def parse_all(load: Callable[[], Language], texts: list[str]) -> list[spacy.tokens.Doc]:
+    """``list(load().pipe(texts))``, in one process per core for a large corpus.
+
+    ``load`` is a module-level loader such as :func:`english_full`: workers are sent the
+    function (by name) and call it to get the pipeline they inherited, not a pickled copy.
+
+    Workers send their docs back as one ``DocBin`` each: spaCy's ``n_process`` sends every
+    doc through msgpack, which cost the report's main process 21 s of CPU on a real corpus
+    of 12,000 passages, taken from the two workers parsing on a 2-core machine.
+    """
+    from spacy.tokens import DocBin
+
+    language = load()  # loaded before the fork, so every worker has it
+    processes = processes_for(len(texts))
+    if processes == 1:
+        return list(language.pipe(texts, batch_size=64))
+    shares = equal_shares([len(t) for t in texts], processes)
+    blobs = in_processes(_docbin_of, [(load, [texts[i] for i in s]) for s in shares])
+    return [doc for blob in blobs for doc in DocBin().from_bytes(blob).get_docs(language.vocab)]

@@ -288,33 +288,17 @@ def _parse_in_processes(
     depend only on its own text, so how the turns are shared out changes nothing.
     """
     processes = nlp.processes_for(sum(len(c) for c in chunks))
-    if processes == 1:
-        return _parse_turns(records, chunks, is_english, config)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    sizes = [sum(len(c) for c in turn) for turn in chunks]
-    total = sum(sizes) or 1
-    shares: list[list[int]] = [[] for _ in range(processes)]
-    done = 0
-    for i, size in enumerate(sizes):  # consecutive turns, cut at equal shares of characters
-        shares[min(processes - 1, done * processes // total)].append(i)
-        done += size
-    shares = [share for share in shares if share]
-    # Forked workers inherit the loaded pipelines (spaCy's own n_process forks as well).
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(len(shares), mp_context=context) as pool:
-        futures = [
-            pool.submit(
-                _parse_turns,
-                [records[i] for i in share],
-                [chunks[i] for i in share],
-                [is_english[i] for i in share],
-                config,
-            )
-            for share in shares
-        ]
-        return [rows for future in futures for rows in future.result()]
+    shares = nlp.equal_shares([sum(len(c) for c in turn) for turn in chunks], processes)
+    calls = [
+        (
+            [records[i] for i in share],
+            [chunks[i] for i in share],
+            [is_english[i] for i in share],
+            config,
+        )
+        for share in shares
+    ]
+    return [rows for share in nlp.in_processes(_parse_turns, calls) for rows in share]
 
 
 def build_passages(turns: pd.DataFrame, config: Config, store: Path | None = None) -> pd.DataFrame:

@@ -75,7 +75,7 @@ def build_report(out_dir: Path, cfg: Config, generated_at: str, embedder=None) -
     guide = guide_in_use(out_dir, cfg)
     passages = r.passages_with_themes()
     sections = dict(zip(passages["passage_id"], passages["section"].fillna(""), strict=True))
-    parsed = parse_sentences(passages, r.turns)
+    parsed = parse_sentences(passages, r.turns, cache_dir(out_dir))
     quote = QuoteMaker(passages, sections, cfg.report, split=parsed_or_spacy(parsed.offsets))
     passage_vectors, embed_info = load_embeddings(out_dir)
     # One embedder for every sentence the report embeds (its model loads on first use).

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
-from ..core import nlp
 from .advice import ADVICE_QUESTION_RE, advice_features
+from .parses import full_parses
 
 # A piece that continues the sentence before it: it starts with a lowercase letter (not the
 # pronoun "i") or with punctuation other than an opening quote or bracket.
@@ -131,18 +132,20 @@ def preceding_questions(turns: pd.DataFrame) -> dict[tuple[str, int], str]:
     return out
 
 
-def parse_sentences(passages: pd.DataFrame, turns: pd.DataFrame) -> ParsedSentences:
+def parse_sentences(
+    passages: pd.DataFrame, turns: pd.DataFrame, store: Path | None = None
+) -> ParsedSentences:
     """Split interviewee passages (main language) into parsed sentences with advice features.
 
     Args:
         passages: the passages table (with their sections).
         turns: the turns table, for the question each passage answers.
+        store: the cache folder the passages' parses are kept in (see :mod:`.parses`).
 
     Returns:
         The sentences table (one row per sentence with letters in it) and the spaCy
         sentence of each row.
     """
-    lang = nlp.english_full()
     questions = preceding_questions(turns)
     rows, spans = [], []
     offsets: dict[str, list[tuple[int, int]]] = {}
@@ -152,7 +155,7 @@ def parse_sentences(passages: pd.DataFrame, turns: pd.DataFrame) -> ParsedSenten
     ]
     keep = keep.sort_values(["interview_id", "turn_index", "passage_index"])
     texts = keep["text"].astype(str).tolist()
-    docs = lang.pipe(texts, batch_size=64, n_process=nlp.processes_for(len(texts)))
+    docs = full_parses(texts, store)
     for row, doc in zip(keep.itertuples(), docs, strict=True):
         question = questions.get((row.interview_id, int(row.turn_index)), "")
         advice_answer = bool(ADVICE_QUESTION_RE.search(question))
