@@ -275,6 +275,11 @@ def _parse_turns(
     return rows_of
 
 
+def _take(indices: list[int], *columns: list) -> list[list]:
+    """The items at ``indices`` of each column, in that order."""
+    return [[column[i] for i in indices] for column in columns]
+
+
 def _parse_in_processes(
     records: list[dict[str, Any]],
     chunks: list[list[str]],
@@ -289,15 +294,7 @@ def _parse_in_processes(
     """
     processes = nlp.processes_for(sum(len(c) for c in chunks))
     shares = nlp.equal_shares([sum(len(c) for c in turn) for turn in chunks], processes)
-    calls = [
-        (
-            [records[i] for i in share],
-            [chunks[i] for i in share],
-            [is_english[i] for i in share],
-            config,
-        )
-        for share in shares
-    ]
+    calls = [(*_take(share, records, chunks, is_english), config) for share in shares]
     return [rows for share in nlp.in_processes(_parse_turns, calls) for rows in share]
 
 
@@ -327,12 +324,7 @@ def build_passages(turns: pd.DataFrame, config: Config, store: Path | None = Non
         for r, known in zip(records, cached)
     ]
     todo = [i for i, known in enumerate(cached) if known is None]
-    parsed = _parse_in_processes(
-        [records[i] for i in todo],
-        [chunks[i] for i in todo],
-        [is_english[i] for i in todo],
-        config,
-    )
+    parsed = _parse_in_processes(*_take(todo, records, chunks, is_english), config)
     rows_of: list[list[dict[str, Any]]] = [[] for _ in records]
     for i, rows in zip(todo, parsed, strict=True):
         rows_of[i] = rows
